@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api import api_router
+from app.core.config import get_settings
+from app.core.errors import install_error_handlers
+from app.health.router import router as health_router
+
+DESCRIPTION = """
+Rehabilitation plans that target the driver found at assessment, progress week by week,
+advance on measured criteria and discharge on function.
+
+Conventions: JSON with snake_case fields, UUID ids, UTC ISO 8601 timestamps; errors are
+`application/problem+json` (RFC 9457); lists take `limit` and `cursor`; every mutable
+resource has an `ETag`, and PATCH, PUT and DELETE need `If-Match`.
+"""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title="rehab-plans",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "Location"],
+        )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

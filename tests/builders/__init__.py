@@ -1,0 +1,166 @@
+"""Typed builders that create what a test needs, parents included. No factory framework."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.api_keys.models import ApiKey
+from app.assessments.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Driver,
+    DriverFinding,
+    DriverKind,
+    Finding,
+    FunctionalGoal,
+    Onset,
+)
+from app.auth.security import hash_api_key, hash_password, issue_token, new_api_key_secret
+from app.clinics.models import Clinic
+from app.core.config import get_settings
+from app.core.types import Role, Side
+from app.patients.models import Patient
+from app.users.models import User
+
+PASSWORD = "correct horse battery staple"
+# Hashing is deliberately slow, so every built user shares one precomputed hash.
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def _unique() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def make_clinic(session: Session, **overrides: Any) -> Clinic:
+    clinic = Clinic(**{"name": f"Clinic {_unique()}", **overrides})
+    session.add(clinic)
+    session.flush()
+    return clinic
+
+
+def make_patient(session: Session, *, clinic: Clinic | None = None, **overrides: Any) -> Patient:
+    clinic = clinic or make_clinic(session)
+    fields: dict[str, Any] = {
+        "display_name": f"Patient {_unique()}",
+        "date_of_birth": date(1990, 5, 17),
+        "external_id": f"MRN-{_unique()}",
+    }
+    patient = Patient(clinic_id=clinic.id, **{**fields, **overrides})
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def make_user(
+    session: Session,
+    *,
+    clinic: Clinic | None = None,
+    role: Role = Role.clinician,
+    patient: Patient | None = None,
+    **overrides: Any,
+) -> User:
+    clinic = clinic or make_clinic(session)
+    if role is Role.patient and patient is None:
+        patient = make_patient(session, clinic=clinic)
+    fields: dict[str, Any] = {
+        "email": f"{role}-{_unique()}@example.org",
+        "password_hash": _PASSWORD_HASH,
+        "role": role,
+        "display_name": f"{role.title()} {_unique()}",
+        "patient_id": patient.id if patient else None,
+    }
+    user = User(clinic_id=clinic.id, **{**fields, **overrides})
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_api_key(
+    session: Session, *, clinic: Clinic | None = None, created_by: User | None = None
+) -> tuple[ApiKey, str]:
+    clinic = clinic or make_clinic(session)
+    created_by = created_by or make_user(session, clinic=clinic, role=Role.admin)
+    secret = new_api_key_secret()
+    key = ApiKey(
+        clinic_id=clinic.id,
+        name=f"script {_unique()}",
+        prefix=secret[:11],
+        secret_hash=hash_api_key(secret),
+        created_by_id=created_by.id,
+    )
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def make_assessment(
+    session: Session,
+    *,
+    patient: Patient | None = None,
+    clinician: User | None = None,
+    finalized: bool = False,
+    **overrides: Any,
+) -> Assessment:
+    patient = patient or make_patient(session)
+    clinic_id = patient.clinic_id
+    if clinician is None:
+        clinic = session.get_one(Clinic, clinic_id)
+        clinician = make_user(session, clinic=clinic, role=Role.clinician)
+    fields: dict[str, Any] = {
+        "kind": AssessmentKind.initial,
+        "assessed_at": datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        "presenting_complaint": "Anterior knee pain on stairs and running",
+        "body_region": "knee",
+        "onset": Onset.chronic,
+        "symptom_duration_days": 120,
+        "pain_now": 3,
+        "pain_worst": 6,
+    }
+    assessment = Assessment(
+        clinic_id=clinic_id,
+        patient_id=patient.id,
+        clinician_id=clinician.id,
+        **{**fields, **overrides},
+    )
+    finding = Finding(
+        clinic_id=clinic_id,
+        position=0,
+        name="Single-leg squat repetitions",
+        side=Side.left,
+        value=8,
+        unit="reps",
+    )
+    assessment.findings = [finding]
+    assessment.goals = [
+        FunctionalGoal(clinic_id=clinic_id, position=0, statement="Run 10 km without pain")
+    ]
+    session.add(assessment)
+    session.flush()
+    driver = Driver(
+        clinic_id=clinic_id,
+        position=0,
+        kind=DriverKind.capacity_deficit,
+        description="Quadriceps strength deficit on the left",
+        priority=1,
+    )
+    driver.finding_links = [DriverFinding(clinic_id=clinic_id, finding_id=finding.id)]
+    assessment.drivers = [driver]
+    if finalized:
+        assessment.status = AssessmentStatus.final
+        assessment.finalized_at = datetime.now(UTC)
+    session.flush()
+    return assessment
+
+
+def auth_headers(user: User) -> dict[str, str]:
+    token, _ = issue_token(get_settings(), user.id, user.clinic_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def key_headers(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}

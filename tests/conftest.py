@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session
+
+from tests import database
+
+os.environ["REHAB_ENV"] = "test"
+os.environ["REHAB_SECRET_KEY"] = "test-secret-key-that-is-long-enough-for-hs256"
+_DATABASE_URL = database.create()
+os.environ["DATABASE_URL"] = _DATABASE_URL
+
+from app.core import migrations  # noqa: E402
+from app.core.db import get_engine, get_read_session, get_session  # noqa: E402
+from app.main import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    migrations.upgrade(_DATABASE_URL)
+    engine = get_engine()
+    yield engine
+    engine.dispose()
+    database.drop(_DATABASE_URL)
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield connection
+        outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """Each test's writes live in an outer transaction that is rolled back afterwards."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def app() -> FastAPI:
+    return create_app()
+
+
+class IsolatedSessionTestClient(TestClient):
+    """Commits what the test built (into the outer transaction), then empties the session
+    before each request, so a lazy load fails as it would in production."""
+
+    def __init__(self, app: FastAPI, session: Session, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._session = session
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self._session.commit()
+        self._session.expunge_all()
+        return super().request(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
+    async def request_session() -> Any:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = request_session
+    app.dependency_overrides[get_read_session] = request_session
+    with IsolatedSessionTestClient(app, session) as test_client:
+        yield test_client
+    app.dependency_overrides.clear()
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def statements(connection: Connection) -> Iterator[StatementCounter]:
+    """Counts the SQL statements the test's connection runs (savepoints excluded)."""
+    counter = StatementCounter()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            counter.statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    yield counter
+    event.remove(connection, "before_cursor_execute", count)
