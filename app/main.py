@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -8,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api import api_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
+from app.core.openapi import add_examples
 from app.health.router import router as health_router
 
 DESCRIPTION = """
@@ -40,4 +42,16 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    _document_examples(app)
     return app
+
+
+def _document_examples(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_examples(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

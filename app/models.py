@@ -12,7 +12,10 @@ from app.assessments.models import (
 from app.audit.models import AuditEvent
 from app.clinics.models import Clinic
 from app.core.orm import Base
+from app.measures.models import Measure
+from app.observations.models import Observation
 from app.patients.models import Patient
+from app.plans.models import Criterion, Plan, PlanDriver, PlanEvent, Stage
 from app.users.models import User
 
 __all__ = [
@@ -22,10 +25,17 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Clinic",
+    "Criterion",
     "Driver",
     "DriverFinding",
     "Finding",
     "FunctionalGoal",
+    "Measure",
+    "Observation",
     "Patient",
+    "Plan",
+    "PlanDriver",
+    "PlanEvent",
+    "Stage",
     "User",
 ]
