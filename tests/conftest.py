@@ -23,11 +23,14 @@ from app.main import create_app  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
+def engine() -> Engine:
     migrations.upgrade(_DATABASE_URL)
-    engine = get_engine()
-    yield engine
-    engine.dispose()
+    return get_engine()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # noqa: ARG001
+    """Drops the suite's throwaway database, whether or not any test used it."""
+    get_engine().dispose()
     database.drop(_DATABASE_URL)
 
 

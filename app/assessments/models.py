@@ -15,8 +15,10 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, declared_attr, mapped_column, relationship
 
 from app.core.orm import Base, ClinicOwnedMixin, IdMixin, TimestampMixin, VersionMixin, utcnow
 from app.core.types import Side
@@ -47,6 +49,20 @@ class DriverKind(StrEnum):
 
 def _enum(enum: type[StrEnum]) -> Enum:
     return Enum(enum, native_enum=False, length=30)
+
+
+class AssessmentRevision(IdMixin, ClinicOwnedMixin, Base):
+    """A finalised assessment as it stood before an amendment; kept for the record."""
+
+    __tablename__ = "assessment_revisions"
+    __table_args__ = (Index("ix_assessment_revisions_assessment_id", "assessment_id", "version"),)
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"))
+    version: Mapped[int]
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amended_at: Mapped[datetime] = mapped_column(default=utcnow)
+    amended_by_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class Assessment(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
@@ -82,6 +98,31 @@ class Assessment(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     drivers: Mapped[list[Driver]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="Driver.position"
     )
+
+    # Read-only, computed in the assessment's own SELECT: no column, no extra statement.
+    @declared_attr
+    def amendment_count(cls) -> Mapped[int]:
+        return column_property(
+            select(func.count(AssessmentRevision.id))
+            .where(
+                AssessmentRevision.clinic_id == cls.clinic_id,
+                AssessmentRevision.assessment_id == cls.id,
+            )
+            .correlate_except(AssessmentRevision)
+            .scalar_subquery()
+        )
+
+    @declared_attr
+    def last_amended_at(cls) -> Mapped[datetime | None]:
+        return column_property(
+            select(func.max(AssessmentRevision.amended_at))
+            .where(
+                AssessmentRevision.clinic_id == cls.clinic_id,
+                AssessmentRevision.assessment_id == cls.id,
+            )
+            .correlate_except(AssessmentRevision)
+            .scalar_subquery()
+        )
 
 
 class FunctionalGoal(IdMixin, ClinicOwnedMixin, Base):
@@ -149,17 +190,3 @@ class Driver(IdMixin, ClinicOwnedMixin, Base):
     @property
     def finding_ids(self) -> list[uuid.UUID]:
         return [link.finding_id for link in self.finding_links]
-
-
-class AssessmentRevision(IdMixin, ClinicOwnedMixin, Base):
-    """A finalised assessment as it stood before an amendment; kept for the record."""
-
-    __tablename__ = "assessment_revisions"
-    __table_args__ = (Index("ix_assessment_revisions_assessment_id", "assessment_id", "version"),)
-
-    assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"))
-    version: Mapped[int]
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
-    amended_at: Mapped[datetime] = mapped_column(default=utcnow)
-    amended_by_id: Mapped[uuid.UUID]
-    reason: Mapped[str] = mapped_column(Text)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_size: int = Field(default=5, ge=1, le=100)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
+    idempotency_lock_wait_ms: int = Field(default=200, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def _refuse_unsafe_values(self) -> Settings:

@@ -62,7 +62,7 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
         return _example(components.get(name, {}), components, depth + 1)
-    if "examples" in schema and schema["examples"]:
+    if schema.get("examples"):
         return schema["examples"][0]
     if "default" in schema and schema["default"] is not None:
         return schema["default"]
@@ -109,6 +109,7 @@ def add_examples(document: dict[str, Any]) -> dict[str, Any]:
     components = document.get("components", {}).get("schemas", {})
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
+            _summarise(operation)
             bodies = [operation.get("requestBody", {})]
             bodies += [r for code, r in operation.get("responses", {}).items() if code < "300"]
             for body in bodies:
@@ -116,3 +117,10 @@ def add_examples(document: dict[str, Any]) -> dict[str, Any]:
                     if "example" not in media and "examples" not in media and "schema" in media:
                         media["example"] = _example(media["schema"], components)
     return document
+
+
+def _summarise(operation: dict[str, Any]) -> None:
+    """A route's docstring, first line, is its summary (FastAPI would use the function name)."""
+    description = operation.get("description") or ""
+    if description.strip():
+        operation["summary"] = description.strip().splitlines()[0]

@@ -121,13 +121,8 @@ def make_assessment(
         "pain_now": 3,
         "pain_worst": 6,
     }
-    assessment = Assessment(
-        clinic_id=clinic_id,
-        patient_id=patient.id,
-        clinician_id=clinician.id,
-        **{**fields, **overrides},
-    )
     finding = Finding(
+        id=uuid.uuid4(),
         clinic_id=clinic_id,
         position=0,
         name="Single-leg squat repetitions",
@@ -135,24 +130,27 @@ def make_assessment(
         value=8,
         unit="reps",
     )
-    assessment.findings = [finding]
-    assessment.goals = [
-        FunctionalGoal(clinic_id=clinic_id, position=0, statement="Run 10 km without pain")
-    ]
-    session.add(assessment)
-    session.flush()
     driver = Driver(
         clinic_id=clinic_id,
         position=0,
         kind=DriverKind.capacity_deficit,
         description="Quadriceps strength deficit on the left",
         priority=1,
+        finding_links=[DriverFinding(clinic_id=clinic_id, finding_id=finding.id)],
     )
-    driver.finding_links = [DriverFinding(clinic_id=clinic_id, finding_id=finding.id)]
-    assessment.drivers = [driver]
+    goal = FunctionalGoal(clinic_id=clinic_id, position=0, statement="Run 10 km without pain")
     if finalized:
-        assessment.status = AssessmentStatus.final
-        assessment.finalized_at = datetime.now(UTC)
+        fields |= {"status": AssessmentStatus.final, "finalized_at": datetime.now(UTC)}
+    assessment = Assessment(
+        clinic_id=clinic_id,
+        patient_id=patient.id,
+        clinician_id=clinician.id,
+        findings=[finding],
+        goals=[goal],
+        drivers=[driver],
+        **{**fields, **overrides},
+    )
+    session.add(assessment)
     session.flush()
     return assessment
 
@@ -164,3 +162,68 @@ def auth_headers(user: User) -> dict[str, str]:
 
 def key_headers(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def make_full_assessment(
+    session: Session,
+    *,
+    patient: Patient | None = None,
+    clinician: User | None = None,
+    finalized: bool = False,
+    **overrides: Any,
+) -> Assessment:
+    """An assessment with one goal, one finding and one driver citing it.
+
+    Like make_assessment, but the patient defaults to the clinician's clinic, and every child
+    collection starts set, so that adding the driver after the first flush needs no
+    (lazy="raise") load.
+    """
+    if patient is None:
+        clinic = session.get_one(Clinic, clinician.clinic_id) if clinician else None
+        patient = make_patient(session, clinic=clinic)
+    clinic_id = patient.clinic_id
+    if clinician is None:
+        clinician = make_user(session, clinic=session.get_one(Clinic, clinic_id))
+    fields: dict[str, Any] = {
+        "kind": AssessmentKind.initial,
+        "assessed_at": datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        "presenting_complaint": "Anterior knee pain on stairs and running",
+        "body_region": "knee",
+        "onset": Onset.chronic,
+        "symptom_duration_days": 120,
+        "pain_now": 3,
+        "pain_worst": 6,
+    }
+    if finalized:  # set before the first flush, so the assessment stays at version 1
+        fields |= {"status": AssessmentStatus.final, "finalized_at": datetime.now(UTC)}
+    finding = Finding(
+        clinic_id=clinic_id,
+        position=0,
+        name="Single-leg squat repetitions",
+        side=Side.left,
+        value=8,
+        unit="reps",
+    )
+    goal = FunctionalGoal(clinic_id=clinic_id, position=0, statement="Run 10 km without pain")
+    assessment = Assessment(
+        clinic_id=clinic_id,
+        patient_id=patient.id,
+        clinician_id=clinician.id,
+        goals=[goal],
+        findings=[finding],
+        drivers=[],
+        **{**fields, **overrides},
+    )
+    session.add(assessment)
+    session.flush()  # the finding's row exists before the driver's link cites it
+    driver = Driver(
+        clinic_id=clinic_id,
+        position=0,
+        kind=DriverKind.capacity_deficit,
+        description="Quadriceps strength deficit on the left",
+        priority=1,
+        finding_links=[DriverFinding(clinic_id=clinic_id, finding_id=finding.id)],
+    )
+    assessment.drivers = [driver]
+    session.flush()
+    return assessment

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from app.assessments.models import AssessmentKind, AssessmentStatus, DriverKind, Onset
+from app.core.schemas import InputSchema, Schema
+from app.core.types import LongText, Name, Pain0to10, ShortText, Side
+
+MAX_ITEMS = 100
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Unit = Code
+Number = Annotated[float, Field(allow_inf_nan=False)]
+UtcTimestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(lambda value: value.astimezone(UTC)),
+    Field(description="ISO 8601 with a timezone; stored and returned in UTC."),
+]
+ChildId = Annotated[
+    uuid.UUID | None,
+    Field(description="Keep an existing item (PATCH) or choose the new item's id; else a new one."),
+]
+
+
+class GoalIn(InputSchema):
+    id: ChildId = None
+    statement: Text
+    target_measure: Name | None = None
+    target_value: Number | None = None
+    target_unit: Unit | None = Field(default=None, validate_default=True)
+
+    @field_validator("target_unit")
+    @classmethod
+    def _value_needs_unit(cls, unit: str | None, info: ValidationInfo) -> str | None:
+        if unit is None and info.data.get("target_value") is not None:
+            raise ValueError("a target value needs its unit")
+        return unit
+
+
+class FindingIn(InputSchema):
+    id: ChildId = None
+    name: Name = Field(description="The test or measure.")
+    measure_code: Code | None = None
+    side: Side = Side.none
+    value: Number | None = None
+    unit: Unit | None = Field(default=None, validate_default=True)
+    result: ShortText | None = Field(
+        default=None, validate_default=True, description="A qualitative result."
+    )
+    note: LongText | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _value_needs_unit(cls, unit: str | None, info: ValidationInfo) -> str | None:
+        if unit is None and info.data.get("value") is not None:
+            raise ValueError("a value needs its unit")
+        return unit
+
+    @field_validator("result")
+    @classmethod
+    def _value_or_result(cls, result: str | None, info: ValidationInfo) -> str | None:
+        # "value" is absent from info.data when it failed its own validation: named there.
+        if result is None and "value" in info.data and info.data["value"] is None:
+            raise ValueError("give a value with its unit, or a qualitative result")
+        return result
+
+
+class DriverIn(InputSchema):
+    id: ChildId = None
+    kind: DriverKind
+    description: Text
+    finding_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Ids of the assessment's findings that support this driver.",
+    )
+    priority: int = Field(default=1, ge=1, le=1000, description="1 is the most important.")
+
+
+Goals = Annotated[list[GoalIn], Field(max_length=MAX_ITEMS)]
+Findings = Annotated[list[FindingIn], Field(max_length=MAX_ITEMS)]
+Drivers = Annotated[list[DriverIn], Field(max_length=MAX_ITEMS)]
+DurationDays = Annotated[int, Field(ge=0, le=36_500)]
+
+
+class AssessmentCreate(InputSchema):
+    kind: AssessmentKind
+    assessed_at: UtcTimestamp
+    clinician_id: uuid.UUID | None = Field(
+        default=None,
+        description="Defaults to the calling clinician or admin; an integration key must send it.",
+    )
+    presenting_complaint: Text
+    body_region: Region
+    onset: Onset
+    symptom_duration_days: DurationDays | None = None
+    pain_now: Pain0to10 | None = None
+    pain_worst: Pain0to10 | None = None
+    notes: LongText | None = None
+    goals: Goals = Field(default_factory=list)
+    findings: Findings = Field(default_factory=list)
+    drivers: Drivers = Field(default_factory=list)
+
+
+class AssessmentUpdate(InputSchema):
+    """A list that is sent replaces that list: items keep their id when they send it."""
+
+    kind: AssessmentKind | None = None
+    assessed_at: UtcTimestamp | None = None
+    clinician_id: uuid.UUID | None = None
+    presenting_complaint: Text | None = None
+    body_region: Region | None = None
+    onset: Onset | None = None
+    symptom_duration_days: DurationDays | None = None
+    pain_now: Pain0to10 | None = None
+    pain_worst: Pain0to10 | None = None
+    notes: LongText | None = None
+    goals: Goals | None = None
+    findings: Findings | None = None
+    drivers: Drivers | None = None
+    amendment_reason: ShortText | None = Field(
+        default=None,
+        description="Required to change a final assessment (an amendment); refused on a draft.",
+    )
+
+    @field_validator(
+        "kind",
+        "assessed_at",
+        "clinician_id",
+        "presenting_complaint",
+        "body_region",
+        "onset",
+        "goals",
+        "findings",
+        "drivers",
+    )
+    @classmethod
+    def _required_fields_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class GoalRead(Schema):
+    id: uuid.UUID
+    statement: str
+    target_measure: str | None
+    target_value: float | None
+    target_unit: str | None
+
+
+class FindingRead(Schema):
+    id: uuid.UUID
+    name: str
+    measure_code: str | None
+    side: Side
+    value: float | None
+    unit: str | None
+    result: str | None
+    note: str | None
+
+
+class DriverRead(Schema):
+    id: uuid.UUID
+    kind: DriverKind
+    description: str
+    priority: int
+    # Links carry no position: sorted, so every read of one version answers the same.
+    finding_ids: Annotated[list[uuid.UUID], AfterValidator(sorted)]
+
+
+class AssessmentRead(Schema):
+    id: uuid.UUID
+    clinic_id: uuid.UUID
+    patient_id: uuid.UUID
+    clinician_id: uuid.UUID
+    kind: AssessmentKind
+    status: AssessmentStatus
+    assessed_at: datetime
+    presenting_complaint: str
+    body_region: str
+    onset: Onset
+    symptom_duration_days: int | None
+    pain_now: int | None
+    pain_worst: int | None
+    notes: str | None
+    goals: list[GoalRead]
+    findings: list[FindingRead]
+    drivers: list[DriverRead]
+    finalized_at: datetime | None
+    amendment_count: int = Field(description="How many times the final assessment was amended.")
+    last_amended_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssessmentRevisionRead(Schema):
+    assessment_id: uuid.UUID
+    version: int = Field(description="The version the snapshot shows.")
+    amended_at: datetime
+    amended_by_id: uuid.UUID
+    reason: str
+    snapshot: dict[str, Any] = Field(description="The assessment as read before the amendment.")

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.core.auth import Actor, CurrentActor, SessionDep
+from app.core.config import get_settings
+from app.idempotency import service as idempotency_service
+from app.idempotency.models import IdempotencyKey
+from app.idempotency.service import StoredResponse
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class Idempotency:
+    """A create route's guard: `replay(data)` first, then `respond(...)` with the result."""
+
+    def __init__(self, session: Any, actor: Actor, request: Request, key: str | None) -> None:
+        self._session = session
+        self._actor = actor
+        self._method = request.method
+        self._path = request.url.path
+        self._key = key
+        self._row: IdempotencyKey | None = None
+
+    def replay(self, data: BaseModel | None) -> JSONResponse | None:
+        """The stored answer when this key was seen before; otherwise claims the key."""
+        if self._key is None:
+            return None
+        settings = get_settings()
+        body = data.model_dump_json().encode() if data is not None else b""
+        result = idempotency_service.claim(
+            self._session,
+            self._actor,
+            self._key,
+            method=self._method,
+            path=self._path,
+            request_hash=idempotency_service.fingerprint(self._method, self._path, body),
+            retention=timedelta(hours=settings.idempotency_retention_hours),
+            lock_wait_ms=settings.idempotency_lock_wait_ms,
+        )
+        if isinstance(result, StoredResponse):
+            headers = {**result.headers, REPLAYED_HEADER: "true"}
+            return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+        self._row = result
+        return None
+
+    def respond(
+        self, status_code: int, body: BaseModel, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        payload = body.model_dump(mode="json")
+        headers = headers or {}
+        if self._row is not None:
+            stored = StoredResponse(status_code, payload, headers)
+            idempotency_service.complete(self._row, stored, self._session)
+        return JSONResponse(payload, status_code=status_code, headers=headers)
+
+
+async def idempotency(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Any unique string (a UUID): a retry with the same key and body "
+            "returns the first answer and creates nothing.",
+        ),
+    ] = None,
+) -> Idempotency:
+    return Idempotency(session, actor, request, idempotency_key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
