@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from app.core.schemas import InputSchema, Schema
 from app.core.types import Name
@@ -13,6 +13,9 @@ from app.rules.criteria import Better
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,49}$", description="snake_case code")]
 Unit = Annotated[str, Field(min_length=1, max_length=30, description="UCUM where one exists")]
+# Python's JSON parser reads Infinity and NaN; a bound or MCID must be a real number.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Mcid = Annotated[FiniteFloat, Field(gt=0, description="Minimal clinically important difference")]
 
 
 class MeasureCreate(InputSchema):
@@ -21,29 +24,37 @@ class MeasureCreate(InputSchema):
     description: str | None = Field(default=None, max_length=2000)
     category: MeasureCategory
     unit: Unit
-    min_value: float | None = None
-    max_value: float | None = None
+    min_value: FiniteFloat | None = None
+    max_value: FiniteFloat | None = None
     better: Better
-    mcid: float | None = Field(
-        default=None, gt=0, description="Minimal clinically important difference"
-    )
+    mcid: Mcid | None = None
     loinc: str | None = Field(default=None, max_length=20)
     bilateral: bool = False
     patient_reportable: bool = False
 
-    @model_validator(mode="after")
-    def _range_in_order(self) -> Self:
-        if self.min_value is not None and self.max_value is not None:
-            if self.min_value >= self.max_value:
-                raise ValueError("min_value must be below max_value")
-        return self
+    @field_validator("max_value")
+    @classmethod
+    def _range_in_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # min_value is declared first, so it has been validated (when valid) by now.
+        low = info.data.get("min_value")
+        if value is not None and low is not None and low >= value:
+            raise ValueError("min_value must be below max_value")
+        return value
 
 
 class MeasureUpdate(InputSchema):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=2000)
-    mcid: float | None = Field(default=None, gt=0)
+    mcid: Mcid | None = None
     patient_reportable: bool | None = None
+
+    @field_validator("name", "patient_reportable")
+    @classmethod
+    def _required_fields_not_null(cls, value: object) -> object:
+        # Left out, a field is unchanged; an explicit null would break a NOT NULL column.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class MeasureRead(Schema):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
 
 from app.core.auth import ClinicalActor, CurrentActor, SessionDep
 from app.core.concurrency import IfMatch, set_etag
@@ -38,8 +38,12 @@ async def list_observations(
     page: PageDep,
     measure_id: uuid.UUID | None = None,
     side: Side | None = None,
-    since: Annotated[datetime | None, Query(description="observed_at at or after")] = None,
-    until: Annotated[datetime | None, Query(description="observed_at before")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="observed_at at or after (with a UTC offset)")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="observed_at before (with a UTC offset)")
+    ] = None,
     include_entered_in_error: bool = False,
 ) -> Page[ObservationRead]:
     """List a patient's observations, oldest first."""
