@@ -18,7 +18,7 @@ router = APIRouter(prefix="/measures", tags=["measures"])
 
 
 def _read(measure: Measure) -> MeasureRead:
-    return MeasureRead.model_validate({**measure.__dict__, "read_only": measure.clinic_id is None})
+    return MeasureRead.model_validate(measure)
 
 
 @router.get("", response_model=Page[MeasureRead], responses=READ_RESPONSES)
