@@ -12,13 +12,18 @@ from app.assessments.models import (
 from app.audit.models import AuditEvent
 from app.clinics.models import Clinic
 from app.core.orm import Base
+from app.exercises.models import Exercise
+from app.idempotency.models import IdempotencyKey
 from app.measures.models import Measure
 from app.observations.models import Observation
 from app.patients.models import Patient
 from app.plans.models import Criterion, Plan, PlanDriver, PlanEvent, Stage
+from app.prescriptions.models import ExerciseLog, Prescription, PrescriptionVersion
+from app.sessions.models import Adjunct, TreatmentSession
 from app.users.models import User
 
 __all__ = [
+    "Adjunct",
     "ApiKey",
     "Assessment",
     "AssessmentRevision",
@@ -28,14 +33,20 @@ __all__ = [
     "Criterion",
     "Driver",
     "DriverFinding",
+    "Exercise",
+    "ExerciseLog",
     "Finding",
     "FunctionalGoal",
+    "IdempotencyKey",
     "Measure",
     "Observation",
     "Patient",
     "Plan",
     "PlanDriver",
     "PlanEvent",
+    "Prescription",
+    "PrescriptionVersion",
     "Stage",
+    "TreatmentSession",
     "User",
 ]

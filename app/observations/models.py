@@ -48,6 +48,7 @@ class Observation(IdMixin, ClinicOwnedMixin, VersionMixin, Base):
         Enum(ObservationSource, native_enum=False, length=20)
     )
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessments.id"))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("treatment_sessions.id"))
     recorded_by_type: Mapped[str] = mapped_column(String(20))
     recorded_by_id: Mapped[uuid.UUID]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
