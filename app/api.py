@@ -9,6 +9,9 @@ from app.auth.router import router as auth_router
 from app.measures.router import router as measures_router
 from app.observations.router import router as observations_router
 from app.patients.router import router as patients_router
+from app.plans.lifecycle_router import router as plan_lifecycle_router
+from app.plans.router import router as plans_router
+from app.plans.stages_router import router as plan_stages_router
 from app.users.router import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -20,3 +23,6 @@ api_router.include_router(api_keys_router)
 api_router.include_router(audit_router)
 api_router.include_router(measures_router)
 api_router.include_router(observations_router)
+api_router.include_router(plans_router)
+api_router.include_router(plan_stages_router)
+api_router.include_router(plan_lifecycle_router)

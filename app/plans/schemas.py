@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.assessments.models import DriverKind
 from app.core.schemas import InputSchema, Schema
@@ -14,6 +14,13 @@ from app.rules.criteria import ChangeUnit, Comparator, Mode
 
 Statement = Annotated[str, Field(min_length=1, max_length=1000)]
 Reason = Annotated[str, Field(min_length=3, max_length=2000)]
+
+
+def _not_null(value: object) -> object:
+    """PATCH: an omitted field is left alone, but an explicit null is refused."""
+    if value is None:
+        raise ValueError("may not be null; omit the field to leave it unchanged")
+    return value
 
 
 class CriterionCreate(InputSchema):
@@ -53,6 +60,8 @@ class CriterionUpdate(InputSchema):
     sustained_count: int | None = Field(default=None, ge=1, le=10)
     statement: Statement | None = None
 
+    _present = field_validator("comparator", "target", "sustained_count", "statement")(_not_null)
+
 
 class CriterionRead(Schema):
     id: uuid.UUID
@@ -88,6 +97,8 @@ class StageUpdate(InputSchema):
     goal: Statement | None = None
     expected_weeks: int | None = Field(default=None, ge=1, le=104)
     driver_ids: list[uuid.UUID] | None = None
+
+    _present = field_validator("name", "goal", "expected_weeks", "driver_ids")(_not_null)
 
 
 class StageOrder(InputSchema):
@@ -147,6 +158,8 @@ class PlanUpdate(InputSchema):
     driver_ids: list[uuid.UUID] | None = Field(default=None, min_length=1)
     clinician_id: uuid.UUID | None = None
     timeline: Timeline | None = None
+
+    _present = field_validator("title", "driver_ids", "clinician_id", "timeline")(_not_null)
 
 
 class TargetedDriver(Schema):
