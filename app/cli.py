@@ -14,6 +14,7 @@ import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+import app.models  # noqa: F401  (every table mapped, whichever routers are loaded)
 from app import demo
 from app.auth.security import hash_password
 from app.clinics import service as clinics_service

@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import demo_plan
 from app.assessments.models import (
     Assessment,
     AssessmentKind,
@@ -33,6 +34,7 @@ from app.core.types import Role, Side
 from app.patients import service as patients_service
 from app.patients.models import Sex
 from app.patients.schemas import PatientCreate
+from app.plans.models import Plan
 from app.users.models import User
 from app.users.schemas import UserCreate
 
@@ -61,12 +63,14 @@ class Demo:
     clinic_id: uuid.UUID
     patient_id: uuid.UUID | None
     assessment_id: uuid.UUID | None
+    plan_id: uuid.UUID | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "clinic_id": str(self.clinic_id),
             "patient_id": str(self.patient_id) if self.patient_id else None,
             "assessment_id": str(self.assessment_id) if self.assessment_id else None,
+            "plan_id": str(self.plan_id) if self.plan_id else None,
             "logins": [
                 {"role": login.role.value, "email": login.email, "password": login.password}
                 for login in LOGINS
@@ -91,7 +95,10 @@ def find(session: Session) -> Demo | None:
         .order_by(Assessment.assessed_at)
         .limit(1)
     )
-    return Demo(clinic_id, patient_id, assessment_id)
+    plan_id = session.scalar(
+        select(Plan.id).where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id).limit(1)
+    )
+    return Demo(clinic_id, patient_id, assessment_id, plan_id)
 
 
 def create(session: Session, password_hashes: Mapping[Role, str], now: datetime) -> Demo:
@@ -109,8 +116,10 @@ def create(session: Session, password_hashes: Mapping[Role, str], now: datetime)
     actor = Actor(clinic_id=clinic.id, role=Role.clinician, user_id=clinician.id)
     patient = patients_service.create(session, actor, _patient_data())
     _add_login(session, clinic.id, PATIENT, password_hashes, patient.id)
-    assessment = _add_initial_assessment(session, actor, patient.id, now)
-    return Demo(clinic.id, patient.id, assessment.id)
+    start = now - timedelta(weeks=demo_plan.WEEKS_AGO)
+    assessment = _add_initial_assessment(session, actor, patient.id, start)
+    plan = demo_plan.add(session, actor, patient, assessment.id, now)
+    return Demo(clinic.id, patient.id, assessment.id, plan.id)
 
 
 def _add_login(
@@ -200,6 +209,15 @@ def _goals(clinic_id: uuid.UUID) -> list[FunctionalGoal]:
     ]
 
 
+# Findings that are catalog measures carry its code: they become the criteria's baselines.
+MEASURE_CODES = {
+    "squat_left": "single_leg_squat_reps",
+    "squat_right": "single_leg_squat_reps",
+    "strength_left": "quadriceps_strength_kg",
+    "strength_right": "quadriceps_strength_kg",
+}
+
+
 def _findings(clinic_id: uuid.UUID) -> dict[str, Finding]:
     """The right knee is involved; the left is the comparison."""
     rows: list[tuple[str, str, Side, float | None, str | None, str | None]] = [
@@ -227,6 +245,7 @@ def _findings(clinic_id: uuid.UUID) -> dict[str, Finding]:
             value=value,
             unit=unit,
             result=result,
+            measure_code=MEASURE_CODES.get(key),
         )
         for position, (key, name, side, value, unit, result) in enumerate(rows)
     }

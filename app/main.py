@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+import app.models  # noqa: F401  (every table mapped, whichever routers are loaded)
 from app.api import api_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers

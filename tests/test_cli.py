@@ -345,3 +345,27 @@ def test_seed_demo_is_refused_in_production(rehab: Rehab, monkeypatch: pytest.Mo
     assert "REHAB_ENV=production" in result.err
     assert _counts() == before
     assert demo.ADMIN.email not in result.out
+
+
+def test_seed_demo_gives_the_patient_an_active_plan_with_progress(
+    rehab: Rehab, api: TestClient
+) -> None:
+    seeded = rehab("seed-demo").json()
+    patient = next(login for login in seeded["logins"] if login["role"] == "patient")
+    headers = _token(api, patient["email"], patient["password"])
+    plan = api.get(f"/api/v1/plans/{seeded['plan_id']}", headers=headers)
+    assert plan.status_code == 200, plan.text
+    body = plan.json()
+    assert body["status"] == "active"
+    assert [stage["name"] for stage in body["stages"]] == [
+        "Settle and load",
+        "Build capacity",
+        "Return to running",
+    ]
+    assert body["current_stage_id"] == body["stages"][1]["id"]
+    progress = api.get(f"/api/v1/plans/{seeded['plan_id']}/progress", headers=headers).json()
+    first, second, _third = progress["stages"]
+    assert first["state"] == "completed"
+    assert all(c["status"] == "met" for c in first["criteria"])
+    assert second["state"] == "current"
+    assert not progress["discharge_ready"]
