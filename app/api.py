@@ -13,6 +13,8 @@ from app.patients.router import router as patients_router
 from app.plans.lifecycle_router import router as plan_lifecycle_router
 from app.plans.router import router as plans_router
 from app.plans.stages_router import router as plan_stages_router
+from app.prescriptions.program_router import router as program_router
+from app.prescriptions.router import router as prescriptions_router
 from app.users.router import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -28,3 +30,5 @@ api_router.include_router(observations_router)
 api_router.include_router(plans_router)
 api_router.include_router(plan_stages_router)
 api_router.include_router(plan_lifecycle_router)
+api_router.include_router(prescriptions_router)
+api_router.include_router(program_router)

@@ -364,7 +364,7 @@ def _step_down(dose: Dose, rules: ProgressionRules) -> Dose:
         return replace(dose, band=_next_band(dose.band, rules, -1))
     if dose.load_unit is LoadUnit.bodyweight or not dose.load_value:
         reps = dose.reps or 1
-        return replace(dose, reps=max(1, reps - 2))
+        return replace(dose, reps=max(dose.reps_min or 1, reps - 2))
     percent = (
         rules.lower_body_step_percent
         if dose.body is Body.lower_body

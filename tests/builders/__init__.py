@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api_keys.models import ApiKey
@@ -24,7 +25,16 @@ from app.auth.security import hash_api_key, hash_password, issue_token, new_api_
 from app.clinics.models import Clinic
 from app.core.config import get_settings
 from app.core.types import Role, Side
+from app.exercises.models import Exercise, ExerciseCategory
 from app.patients.models import Patient
+from app.plans.models import Plan, PlanDriver, Stage
+from app.prescriptions.models import (
+    ExerciseLog,
+    LogSource,
+    Prescription,
+    PrescriptionVersion,
+)
+from app.rules.progression import Body, Dosing, LoadUnit
 from app.users.models import User
 
 PASSWORD = "correct horse battery staple"
@@ -227,3 +237,108 @@ def make_full_assessment(
     assessment.drivers = [driver]
     session.flush()
     return assessment
+
+
+# Exercises, prescriptions and their logs. Imported here, below the earlier builders, so this
+# block could be appended without touching the top of the file.
+
+
+def make_exercise(session: Session, *, clinic: Clinic | None = None, **overrides: Any) -> Exercise:
+    """A library exercise: shipped (no clinic) unless a clinic is given."""
+    fields: dict[str, Any] = {
+        "name": f"Split squat {_unique()}",
+        "description": "Rear-foot-elevated split squat with dumbbells.",
+        "body_region": "knee",
+        "body": Body.lower_body,
+        "category": ExerciseCategory.strength,
+        "dosing": Dosing.reps,
+        "equipment": "dumbbells",
+    }
+    exercise = Exercise(clinic_id=clinic.id if clinic else None, **{**fields, **overrides})
+    session.add(exercise)
+    session.flush()
+    return exercise
+
+
+def make_prescription(
+    session: Session,
+    *,
+    plan: Plan,
+    stage_id: uuid.UUID | None = None,
+    driver_id: uuid.UUID | None = None,
+    exercise: Exercise | None = None,
+    effective_on: date | None = None,
+    **parameters: Any,
+) -> Prescription:
+    """Version 1 of a prescription in the plan's first stage, for its first targeted driver;
+    by default 3 x 8 at 40 kg, three times a week."""
+    first_stage = select(Stage.id).where(Stage.plan_id == plan.id).order_by(Stage.position)
+    stage_id = stage_id or session.scalars(first_stage).first()
+    first_driver = select(PlanDriver.driver_id).where(PlanDriver.plan_id == plan.id)
+    driver_id = driver_id or session.scalars(first_driver).first()
+    exercise = exercise or make_exercise(session)
+    fields: dict[str, Any] = {
+        "sets": 3,
+        "reps": 8,
+        "load_unit": LoadUnit.kg,
+        "load_value": 40.0,
+        "sessions_per_week": 3,
+        "side": Side.none,
+    }
+    version = PrescriptionVersion(
+        clinic_id=plan.clinic_id,
+        number=1,
+        effective_on=effective_on or datetime.now(UTC).date(),
+        created_by_type="user",
+        created_by_id=plan.clinician_id,
+        reason="initial prescription",
+        **{**fields, **parameters},
+    )
+    prescription = Prescription(
+        clinic_id=plan.clinic_id,
+        plan_id=plan.id,
+        stage_id=stage_id,
+        patient_id=plan.patient_id,
+        exercise_id=exercise.id,
+        driver_id=driver_id,
+        versions=[version],
+    )
+    session.add(prescription)
+    session.flush()
+    return prescription
+
+
+def make_exercise_log(
+    session: Session,
+    prescription: Prescription,
+    *reps: int,
+    performed_on: date | None = None,
+    pain_during: int | None = 1,
+    pain_before: int | None = 1,
+    pain_next_morning: int | None = 1,
+    source: LogSource = LogSource.home,
+    version_number: int = 1,
+    **overrides: Any,
+) -> ExerciseLog:
+    """A completed log of one set per `reps` value, at the prescribed load."""
+    fields: dict[str, Any] = {
+        "sets": [{"reps": r, "load_value": None, "rpe": None, "rir": None} for r in reps],
+        "performed_on": performed_on or datetime.now(UTC).date(),
+        "pain_during": pain_during,
+        "pain_before": pain_before,
+        "pain_next_morning": pain_next_morning,
+        "source": source,
+        "version_number": version_number,
+        "recorded_by_type": "user",
+        "recorded_by_id": uuid.uuid4(),
+    }
+    log = ExerciseLog(
+        clinic_id=prescription.clinic_id,
+        prescription_id=prescription.id,
+        plan_id=prescription.plan_id,
+        patient_id=prescription.patient_id,
+        **{**fields, **overrides},
+    )
+    session.add(log)
+    session.flush()
+    return log

@@ -248,3 +248,11 @@ def test_a_clinic_can_change_the_thresholds() -> None:
         suggest(SQUAT, [log(1, 10, 10, 10), log(2, 10, 10, 10, pain=4)], gentle).action
         is Action.hold
     )
+
+
+def test_a_bodyweight_reduction_stays_within_the_rep_range() -> None:
+    ranged = replace(BRIDGE, reps=9, reps_min=8, reps_max=15)
+    painful = [log(1, 9, 9, 9, pain=7), log(2, 9, 9, 9, pain=8)]
+    result = suggest(ranged, painful, RULES)
+    assert result.action is Action.reduce
+    assert result.after.reps == 8
