@@ -27,3 +27,14 @@ async def criterion_or_404(
 PlanDep = Annotated[Plan, Depends(plan_or_404)]
 StageDep = Annotated[Stage, Depends(stage_or_404)]
 CriterionDep = Annotated[Criterion, Depends(criterion_or_404)]
+
+
+async def visible_plan_id(
+    plan_id: uuid.UUID, session: SessionDep, actor: CurrentActor
+) -> uuid.UUID:
+    """The plan's id once it is known to be the caller's to see: checked before If-Match and
+    the body, so a stranger learns nothing but 404."""
+    return queries.ensure_visible(session, actor, plan_id)
+
+
+VisiblePlanId = Annotated[uuid.UUID, Depends(visible_plan_id)]

@@ -9,6 +9,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import READ_RESPONSES, WRITE_RESPONSES
 from app.plans import lifecycle
 from app.plans import progress as progress_service
+from app.plans.dependencies import VisiblePlanId
 from app.plans.progress_schemas import PlanProgress, PlanTransitionRead
 from app.plans.schemas import AdvanceRequest, DischargeRequest, PlanEventRead, ReasonRequest
 
@@ -45,8 +46,8 @@ async def read_plan_history(
 async def activate_plan(
     session: SessionDep,
     actor: ClinicalActor,
+    plan_id: VisiblePlanId,
     version: IfMatch,
-    plan_id: uuid.UUID,
     response: Response,
 ) -> PlanTransitionRead:
     """Activate a draft plan; 422 lists every gap (drivers, stages, criteria, timeline)."""
@@ -59,8 +60,8 @@ async def activate_plan(
 async def advance_plan_stage(
     session: SessionDep,
     actor: ClinicalActor,
+    plan_id: VisiblePlanId,
     version: IfMatch,
-    plan_id: uuid.UUID,
     response: Response,
     data: AdvanceRequest | None = None,
 ) -> PlanTransitionRead:
@@ -75,8 +76,8 @@ async def advance_plan_stage(
 async def discharge_plan(
     session: SessionDep,
     actor: ClinicalActor,
+    plan_id: VisiblePlanId,
     version: IfMatch,
-    plan_id: uuid.UUID,
     response: Response,
     data: DischargeRequest | None = None,
 ) -> PlanTransitionRead:
@@ -89,8 +90,8 @@ async def discharge_plan(
 async def hold_plan(
     session: SessionDep,
     actor: ClinicalActor,
+    plan_id: VisiblePlanId,
     version: IfMatch,
-    plan_id: uuid.UUID,
     data: ReasonRequest,
     response: Response,
 ) -> PlanTransitionRead:
@@ -104,8 +105,8 @@ async def hold_plan(
 async def resume_plan(
     session: SessionDep,
     actor: ClinicalActor,
+    plan_id: VisiblePlanId,
     version: IfMatch,
-    plan_id: uuid.UUID,
     response: Response,
 ) -> PlanTransitionRead:
     """Resume a plan that is on hold."""
@@ -118,8 +119,8 @@ async def resume_plan(
 async def cancel_plan(
     session: SessionDep,
     actor: ClinicalActor,
+    plan_id: VisiblePlanId,
     version: IfMatch,
-    plan_id: uuid.UUID,
     data: ReasonRequest,
     response: Response,
 ) -> PlanTransitionRead:

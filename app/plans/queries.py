@@ -80,3 +80,10 @@ def ensure_not_ended(plan: Plan) -> None:
 def ensure_draft(plan: Plan, what: str) -> None:
     if plan.status is not PlanStatus.draft:
         raise Conflict(f"{what} only while the plan is a draft; it is {plan.status}.")
+
+
+def ensure_visible(session: Session, actor: Actor, plan_id: uuid.UUID) -> uuid.UUID:
+    found = session.scalar(readable(actor).where(Plan.id == plan_id).with_only_columns(Plan.id))
+    if found is None:
+        raise NotFound("No plan with that id in your clinic.")
+    return found
