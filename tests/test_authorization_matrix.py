@@ -168,7 +168,7 @@ def _url(path: str, ids: dict[str, uuid.UUID]) -> str:
     return path
 
 
-def _clinic_rows(session: Session, clinic_id: uuid.UUID) -> dict[str, int]:
+def _clinic_rows(session: Session, clinic_id: uuid.UUID) -> dict[str, int | None]:
     counts = {}
     for table in Base.metadata.sorted_tables:
         if "clinic_id" in table.c:

@@ -83,7 +83,9 @@ def ensure_draft(plan: Plan, what: str) -> None:
 
 
 def ensure_visible(session: Session, actor: Actor, plan_id: uuid.UUID) -> uuid.UUID:
-    found = session.scalar(readable(actor).where(Plan.id == plan_id).with_only_columns(Plan.id))
+    found: uuid.UUID | None = session.scalar(
+        readable(actor).where(Plan.id == plan_id).with_only_columns(Plan.id)
+    )
     if found is None:
         raise NotFound("No plan with that id in your clinic.")
     return found
