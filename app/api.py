@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.accountability.router import router as accountability_router
 from app.api_keys.router import router as api_keys_router
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
@@ -10,11 +11,15 @@ from app.exercises.router import router as exercises_router
 from app.measures.router import router as measures_router
 from app.observations.router import router as observations_router
 from app.patients.router import router as patients_router
+from app.plans.adherence_router import router as plan_adherence_router
 from app.plans.lifecycle_router import router as plan_lifecycle_router
 from app.plans.router import router as plans_router
 from app.plans.stages_router import router as plan_stages_router
+from app.prescriptions.logs_router import router as logs_router
 from app.prescriptions.program_router import router as program_router
 from app.prescriptions.router import router as prescriptions_router
+from app.sessions.router import router as sessions_router
+from app.summary.router import router as summary_router
 from app.users.router import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -30,5 +35,10 @@ api_router.include_router(observations_router)
 api_router.include_router(plans_router)
 api_router.include_router(plan_stages_router)
 api_router.include_router(plan_lifecycle_router)
+api_router.include_router(accountability_router)
 api_router.include_router(prescriptions_router)
 api_router.include_router(program_router)
+api_router.include_router(sessions_router)
+api_router.include_router(logs_router)
+api_router.include_router(plan_adherence_router)
+api_router.include_router(summary_router)

@@ -10,6 +10,7 @@ import app.models  # noqa: F401  (every table mapped, whichever routers are load
 from app.api import api_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
+from app.core.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.core.openapi import add_examples
 from app.health.router import router as health_router
 
@@ -32,6 +33,8 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         docs_url="/docs",
     )
+    # The last added runs first: security headers wrap everything, CORS headers reach the 413.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -40,6 +43,7 @@ def create_app() -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)

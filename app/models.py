@@ -10,6 +10,7 @@ from app.assessments.models import (
     FunctionalGoal,
 )
 from app.audit.models import AuditEvent
+from app.auth.models import LoginFailure
 from app.clinics.models import Clinic
 from app.core.orm import Base
 from app.exercises.models import Exercise
@@ -38,6 +39,7 @@ __all__ = [
     "Finding",
     "FunctionalGoal",
     "IdempotencyKey",
+    "LoginFailure",
     "Measure",
     "Observation",
     "Patient",

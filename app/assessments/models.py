@@ -69,6 +69,7 @@ class Assessment(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     __tablename__ = "assessments"
     __table_args__ = (
         Index("ix_assessments_clinic_id_patient_id", "clinic_id", "patient_id", "assessed_at"),
+        Index("ix_assessments_clinic_id_plan_id", "clinic_id", "plan_id"),
         CheckConstraint("pain_now BETWEEN 0 AND 10", name="pain_now_range"),
         CheckConstraint("pain_worst BETWEEN 0 AND 10", name="pain_worst_range"),
     )
@@ -88,6 +89,8 @@ class Assessment(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     pain_worst: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(Text)
     finalized_at: Mapped[datetime | None]
+    # A reassessment names the plan it reassesses (plans.assessment_id points the other way).
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id", use_alter=True))
 
     goals: Mapped[list[FunctionalGoal]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="FunctionalGoal.position"

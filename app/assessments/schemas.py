@@ -113,6 +113,18 @@ class AssessmentCreate(InputSchema):
     goals: Goals = Field(default_factory=list)
     findings: Findings = Field(default_factory=list)
     drivers: Drivers = Field(default_factory=list)
+    plan_id: uuid.UUID | None = Field(
+        default=None,
+        description="For a reassessment: the patient's plan it reassesses. Once finalised, it "
+        "answers the plan's stalled, not-progressing and no-recent-measurement findings.",
+    )
+
+    @field_validator("plan_id")
+    @classmethod
+    def _only_for_a_reassessment(cls, plan_id: uuid.UUID | None, info: ValidationInfo) -> object:
+        if plan_id is not None and info.data.get("kind") is not AssessmentKind.reassessment:
+            raise ValueError("only a reassessment names the plan it reassesses")
+        return plan_id
 
 
 class AssessmentUpdate(InputSchema):
@@ -201,6 +213,7 @@ class AssessmentRead(Schema):
     findings: list[FindingRead]
     drivers: list[DriverRead]
     finalized_at: datetime | None
+    plan_id: uuid.UUID | None = Field(description="The plan a reassessment reassesses.")
     amendment_count: int = Field(description="How many times the final assessment was amended.")
     last_amended_at: datetime | None
     version: int

@@ -6,9 +6,16 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.accountability import service as accountability_service
 from app.assessments import children
 from app.assessments.children import ChildLists
-from app.assessments.models import Assessment, AssessmentRevision, AssessmentStatus, Driver
+from app.assessments.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentRevision,
+    AssessmentStatus,
+    Driver,
+)
 from app.assessments.schemas import AssessmentCreate, AssessmentRead, AssessmentUpdate
 from app.audit import service as audit_service
 from app.core.auth import Actor
@@ -18,6 +25,7 @@ from app.core.orm import utcnow
 from app.core.pagination import PageParams, paginate
 from app.core.types import Role
 from app.patients.models import Patient
+from app.plans.models import Plan
 from app.users.models import User
 
 CLINICIAN_ROLES = (Role.clinician, Role.admin)
@@ -77,9 +85,33 @@ def _clinician_id(session: Session, actor: Actor, requested: uuid.UUID | None) -
     return requested
 
 
+def _check_plan(session: Session, patient: Patient, plan_id: uuid.UUID | None) -> None:
+    """A reassessment names a plan of the same patient."""
+    if plan_id is None:
+        return
+    found = session.scalar(
+        select(Plan.id).where(
+            Plan.clinic_id == patient.clinic_id, Plan.patient_id == patient.id, Plan.id == plan_id
+        )
+    )
+    if found is None:
+        raise InvalidInput(
+            "A reassessment names one of this patient's plans.",
+            errors=[field_error("/plan_id", "no plan of this patient with this id")],
+        )
+
+
+def _refresh_plan(session: Session, actor: Actor, assessment: Assessment) -> None:
+    """A final reassessment answers some of its plan's findings: the plan is audited again."""
+    if assessment.plan_id is not None and assessment.status is AssessmentStatus.final:
+        session.flush()
+        accountability_service.refresh_attention(session, actor, assessment.plan_id)
+
+
 def create(session: Session, actor: Actor, patient: Patient, data: AssessmentCreate) -> Assessment:
     if patient.archived_at is not None:
         raise Conflict("The patient is archived; restore them before assessing.")
+    _check_plan(session, patient, data.plan_id)
     assessment = Assessment(
         clinic_id=actor.clinic_id,
         patient_id=patient.id,
@@ -139,6 +171,9 @@ def update(
     )
     if changes.get("clinician_id", assessment.clinician_id) != assessment.clinician_id:
         _clinician_id(session, actor, changes["clinician_id"])
+    if assessment.plan_id and changes.get("kind", assessment.kind) != AssessmentKind.reassessment:
+        detail = "a reassessment of a plan stays a reassessment"
+        raise InvalidInput(detail, errors=[field_error("/kind", detail)])
     if reason is not None:
         _keep_revision(session, actor, assessment, reason)
     for field, value in changes.items():
@@ -150,6 +185,7 @@ def update(
         details |= {"reason": reason, "revision_version": expected_version}
     action = "amend" if reason is not None else "update"
     audit_service.record(session, actor, action, "assessment", assessment.id, details)
+    _refresh_plan(session, actor, assessment)
     return assessment
 
 
@@ -171,6 +207,7 @@ def finalize(
     assessment.finalized_at = utcnow()
     session.flush()
     audit_service.record(session, actor, "finalize", "assessment", assessment.id)
+    _refresh_plan(session, actor, assessment)
     return assessment
 
 

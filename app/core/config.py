@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
     idempotency_lock_wait_ms: int = Field(default=200, ge=0, le=10_000)
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    login_window_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _refuse_unsafe_values(self) -> Settings:

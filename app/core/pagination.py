@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
@@ -39,7 +39,7 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def _encode(values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else str(v) for v in values]
+    plain = [v.isoformat() if isinstance(v, date) else str(v) for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
@@ -60,6 +60,8 @@ def _parse(value: Any, column: InstrumentedAttribute[Any]) -> Any:
     python_type = getattr(column.type, "impl", column.type).python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
     if python_type is uuid.UUID:
         return uuid.UUID(value)
     return python_type(value)

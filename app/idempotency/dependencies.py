@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from app.core.auth import Actor, CurrentActor, SessionDep
 from app.core.config import get_settings
@@ -17,9 +18,12 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class Idempotency:
-    """A create route's guard: `replay(data)` first, then `respond(...)` with the result."""
+    """A create route's guard: `replay(data)` first (return its answer when there is one), then
+    do the write and return `respond(...)`, which stores the answer with the key.
 
-    def __init__(self, session: Any, actor: Actor, request: Request, key: str | None) -> None:
+    No await between the two: the key row is part of the request's write transaction."""
+
+    def __init__(self, session: Session, actor: Actor, request: Request, key: str | None) -> None:
         self._session = session
         self._actor = actor
         self._method = request.method

@@ -1,13 +1,16 @@
 """Idempotency-Key: a retried create returns the first answer and creates nothing.
 
 The key row is inserted in the request's own transaction, before the write it guards, and gets
-the response at the end: both commit together, or neither does.
-- A retry after the first committed finds the row: the same body replays the stored answer;
-  another body is a 422.
+the response at the end: both commit together, or neither does (a refused request leaves no key,
+so its retry runs again).
+- A retry after the first committed finds the row: the same request replays the stored answer
+  (status, body, Location and ETag as first sent); another body or path is a 422.
 - A retry while the first is still running: on PostgreSQL the insert waits on the first's
-  uncommitted row for `lock_wait_ms`, then answers 409 (in progress); if the first commits in
-  that time, the retry replays it. On SQLite writers queue on the database lock (BEGIN
-  IMMEDIATE), so a retry runs after the first has committed and replays it.
+  uncommitted row for `lock_wait_ms`, then answers 409 (in progress, Retry-After: 1); if the
+  first commits in that time, the retry replays it. On SQLite writers queue on the database
+  lock (BEGIN IMMEDIATE), so a retry runs after the first has committed and replays it.
+- A key is kept `retention` (REHAB_IDEMPOTENCY_RETENTION_HOURS); past it, the same key starts
+  afresh. `purge_expired` deletes the expired rows.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from sqlalchemy.orm import Session
 from app.core.auth import Actor
 from app.core.errors import Conflict, InvalidInput
 from app.idempotency.models import IdempotencyKey
+
+IN_PROGRESS = "A request with this Idempotency-Key is still in progress; retry shortly."
+# PostgreSQL's lock_not_available: the lock_timeout ran out.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,18 @@ def _find(session: Session, actor: Actor, key: str) -> IdempotencyKey | None:
     ).first()
 
 
+def _in_progress() -> Conflict:
+    return Conflict(IN_PROGRESS, headers={"Retry-After": "1"})
+
+
 def _replay(row: IdempotencyKey, request_hash: str) -> StoredResponse:
     if row.request_hash != request_hash:
         raise InvalidInput(
             "This Idempotency-Key was used for a different request.",
             errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "reused"}],
         )
-    if row.status_code is None:
-        raise Conflict("A request with this Idempotency-Key is still in progress; retry later.")
+    if row.status_code is None:  # only ever committed with its answer; kept as a safeguard
+        raise _in_progress()
     return StoredResponse(row.status_code, row.response_body, dict(row.response_headers or {}))
 
 
@@ -75,8 +86,13 @@ def claim(
     if existing is not None and existing.expires_at > now:
         return _replay(existing, request_hash)
     if existing is not None:
-        session.delete(existing)
-        session.flush()
+        # Core, and guarded: a concurrent retry may have replaced the expired row already.
+        session.execute(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.id == existing.id, IdempotencyKey.expires_at <= now
+            )
+        )
+        session.expunge(existing)
     row = IdempotencyKey(
         clinic_id=actor.clinic_id,
         actor_id=actor.id,
@@ -84,34 +100,37 @@ def claim(
         method=method,
         path=path,
         request_hash=request_hash,
+        created_at=now,
         expires_at=now + retention,
     )
+    _limit_lock_wait(session, lock_wait_ms)
     try:
         with session.begin_nested():
-            _limit_lock_wait(session, lock_wait_ms)
             session.add(row)
             session.flush()
     except IntegrityError:
         committed = _find(session, actor, key)
         if committed is None:
-            raise Conflict("A request with this Idempotency-Key is still in progress.") from None
+            raise _in_progress() from None
         return _replay(committed, request_hash)
     except OperationalError as exc:
-        if "lock" not in str(exc).lower():
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
-        raise Conflict(
-            "A request with this Idempotency-Key is still in progress; retry later."
-        ) from None
+        raise _in_progress() from None
     finally:
         _limit_lock_wait(session, None)
     return row
 
 
 def _limit_lock_wait(session: Session, milliseconds: int | None) -> None:
+    """On PostgreSQL, how long the key's insert may wait on a concurrent request's row."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    value = f"{int(milliseconds)}ms" if milliseconds is not None else "0"
-    session.execute(text(f"SET LOCAL lock_timeout = '{value}'"))
+    if milliseconds is None:
+        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+    else:
+        # At least 1 ms: PostgreSQL reads 0 as "wait for ever", not "do not wait".
+        session.execute(text(f"SET LOCAL lock_timeout = '{max(int(milliseconds), 1)}ms'"))
 
 
 def complete(row: IdempotencyKey, response: StoredResponse, session: Session) -> None:

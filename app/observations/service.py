@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.accountability import service as accountability_service
 from app.assessments.models import Assessment
 from app.audit import service as audit_service
 from app.core.auth import Actor
@@ -101,8 +102,10 @@ def create_many(
     items: Sequence[ObservationCreate],
     *,
     prefix: str = "",
+    session_id: uuid.UUID | None = None,
 ) -> list[Observation]:
-    """Validates every item first, so a batch lands whole or not at all."""
+    """Validates every item first, so a batch lands whole or not at all. Observations taken
+    in a treatment session (`session_id`) are audited with it, by the session's one event."""
     by_id, by_code = _measures_by_reference(session, actor, items)
     assessments = _assessment_ids(session, patient, items)
     errors: list[dict[str, str]] = []
@@ -117,13 +120,15 @@ def create_many(
             errors.extend(problem)
             continue
         assert measure is not None
-        rows.append(_build(actor, patient, item, measure))
+        rows.append(_build(actor, patient, item, measure, session_id))
     if errors:
         raise InvalidInput("Some observations are invalid; nothing was recorded.", errors=errors)
     session.add_all(rows)
     session.flush()
-    for row in rows:
-        audit_service.record(session, actor, "create", "observation", row.id)
+    if session_id is None:
+        for row in rows:
+            audit_service.record(session, actor, "create", "observation", row.id)
+    accountability_service.refresh_patient(session, actor, patient.id)
     return rows
 
 
@@ -167,7 +172,11 @@ def _range(measure: Measure) -> str:
 
 
 def _build(
-    actor: Actor, patient: Patient, item: ObservationCreate, measure: Measure
+    actor: Actor,
+    patient: Patient,
+    item: ObservationCreate,
+    measure: Measure,
+    session_id: uuid.UUID | None = None,
 ) -> Observation:
     unit = item.unit or measure.unit
     value = convert(item.value, unit, measure.unit)
@@ -188,6 +197,7 @@ def _build(
         observed_at=item.observed_at,
         source=source,
         assessment_id=item.assessment_id,
+        session_id=session_id,
         recorded_by_type=actor.kind,
         recorded_by_id=actor.id,
     )
@@ -203,4 +213,5 @@ def mark_entered_in_error(
     observation.entered_in_error_reason = reason
     session.flush()
     audit_service.record(session, actor, "entered_in_error", "observation", observation.id)
+    accountability_service.refresh_patient(session, actor, observation.patient_id)
     return observation

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -102,6 +103,7 @@ def _record(
     session.flush()
     summary = {"from": ctx.from_status, "to": plan.status, "override": override}
     audit_service.record(session, actor, action, "plan", plan.id, details=summary)
+    accountability_service.refresh_attention(session, actor, plan.id)
     return _answer(plan, event, progress.build(plan, ctx.evidence, now=ctx.now))
 
 

@@ -2,10 +2,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.orm import Base, ClinicOwnedMixin, IdMixin, TimestampMixin, VersionMixin, utcnow
@@ -33,6 +46,17 @@ class DischargeOverrideCategory(StrEnum):
     other = "other"
 
 
+class AttentionRank(IntEnum):
+    """How urgently a plan needs its clinician: the worklist lists the lowest first."""
+
+    reassessment_due = 0
+    ready_to_advance = 1
+    ready_to_discharge = 2
+    overdue = 3  # never stored: the worklist reads it from stage_due_on and today's date
+    findings = 4
+    none = 9
+
+
 def _enum(enum: type[StrEnum]) -> Enum:
     return Enum(enum, native_enum=False, length=30)
 
@@ -45,6 +69,13 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
         Index("ix_plans_clinic_id_created_at", "clinic_id", "created_at", "id"),
         Index("ix_plans_clinic_id_patient_id", "clinic_id", "patient_id"),
         Index("ix_plans_clinic_id_status", "clinic_id", "status", "clinician_id"),
+        Index(
+            "ix_plans_clinic_id_status_attention_rank",
+            "clinic_id",
+            "status",
+            "attention_rank",
+            "id",
+        ),
         CheckConstraint(
             "expected_sessions_min IS NULL OR expected_sessions_max IS NULL "
             "OR expected_sessions_min <= expected_sessions_max",
@@ -71,6 +102,23 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     discharge_override_category: Mapped[DischargeOverrideCategory | None] = mapped_column(
         _enum(DischargeOverrideCategory)
+    )
+    # Computed on write (app.accountability.service.refresh_attention), so that reads and the
+    # worklist cost one indexed lookup. Server defaults fill the rows that predate them.
+    attention_codes: Mapped[list[str]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=list, server_default=text("'[]'")
+    )
+    reassessment_due: Mapped[bool] = mapped_column(default=False, server_default=false())
+    ready_to_advance: Mapped[bool] = mapped_column(default=False, server_default=false())
+    ready_to_discharge: Mapped[bool] = mapped_column(default=False, server_default=false())
+    attention_rank: Mapped[int] = mapped_column(
+        Integer,
+        default=AttentionRank.none.value,
+        server_default=text(str(AttentionRank.none.value)),
+    )
+    audited_at: Mapped[datetime | None]
+    stage_due_on: Mapped[date | None] = mapped_column(
+        doc="When the current stage is due to end: its start plus its expected weeks."
     )
 
     driver_links: Mapped[list[PlanDriver]] = relationship(

@@ -195,6 +195,10 @@ class PlanRead(Schema):
     end_reason: str | None
     discharge_override_category: DischargeOverrideCategory | None
     overrides: list[PlanOverride]
+    reassessment_due: bool = Field(
+        description="A critical audit finding holds (GET /plans/{plan_id}/audit); a finalised "
+        "reassessment linked to the plan answers what it can."
+    )
     version: int
     created_at: datetime
     updated_at: datetime

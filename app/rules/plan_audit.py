@@ -3,7 +3,8 @@
 Pure functions on plain facts; thresholds arrive as `AuditThresholds` (per clinic, with the
 defaults from ../shared/DOMAIN.md, "Audit defaults"). Each finding has a stable code, a
 severity, a plain-language message and its evidence. A plan is due for reassessment while any
-critical finding holds.
+critical finding holds; a finalised reassessment (`reassessed_at`) answers STALLED,
+NOT_PROGRESSING and NO_RECENT_MEASUREMENT: what came before it no longer counts for them.
 
 Sources: passive care builds no capacity and a stimulus that never changes stops producing
 adaptation (NSCA, Essentials of Strength Training and Conditioning); discharge on function, not
@@ -102,10 +103,15 @@ class PlanFacts:
     prescriptions: tuple[PrescriptionFacts, ...] = ()
     series: tuple[MeasureSeries, ...] = ()
     other_programs: frozenset[tuple[Any, ...]] = frozenset()
+    reassessed_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    def since_reassessment(self, day: date) -> date:
+        """A finalised reassessment answers what came before it: the clock restarts there."""
+        return day if self.reassessed_at is None else max(day, self.reassessed_at.date())
 
 
 def audit(facts: PlanFacts, thresholds: AuditThresholds) -> list[Finding]:
@@ -147,13 +153,14 @@ def not_progressing(facts: PlanFacts, t: AuditThresholds) -> list[Finding]:
         return []
     limit = timedelta(days=t.not_progressing_days)
     current = [p for p in facts.prescriptions if p.active]
-    stale = [p for p in current if facts.today - p.last_change_on > limit]
+    unchanged = {p.id: (facts.today - facts.since_reassessment(p.last_change_on)) for p in current}
+    stale = [p for p in current if unchanged[p.id] > limit]
     findings = [
         Finding(
             "NOT_PROGRESSING",
             Severity.warning,
-            f"A prescription's parameters have not changed for "
-            f"{(facts.today - p.last_change_on).days} days (limit {t.not_progressing_days}).",
+            f"A prescription's parameters have not changed for {unchanged[p.id].days} days "
+            f"(limit {t.not_progressing_days}).",
             {"prescription_id": p.id, "last_change_on": p.last_change_on.isoformat()},
         )
         for p in stale
@@ -299,8 +306,10 @@ def stalled(facts: PlanFacts, t: AuditThresholds) -> list[Finding]:
     if not facts.active:
         return []
     findings = []
+    since = facts.reassessed_at
     for series in facts.series:
-        latest = series.points[-t.stalled_observations :]
+        points = [p for p in series.points if since is None or p[0] >= since]
+        latest = points[-t.stalled_observations :]
         if series.mcid is None or len(latest) < t.stalled_observations:
             continue
         span = (latest[-1][0] - latest[0][0]).days
@@ -327,7 +336,9 @@ def stalled(facts: PlanFacts, t: AuditThresholds) -> list[Finding]:
 def no_recent_measurement(facts: PlanFacts, t: AuditThresholds) -> list[Finding]:
     if not facts.active or not facts.current_criteria_measures:
         return []
-    recent = sorted(facts.sessions, key=lambda s: s.number)[-t.no_recent_measurement_sessions :]
+    start = facts.reassessed_at.date() if facts.reassessed_at else date.min
+    counted = [s for s in facts.sessions if s.occurred_on >= start]
+    recent = sorted(counted, key=lambda s: s.number)[-t.no_recent_measurement_sessions :]
     if len(recent) < t.no_recent_measurement_sessions:
         return []
     if any(s.measured & facts.current_criteria_measures for s in recent):

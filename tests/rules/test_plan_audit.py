@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -246,3 +246,74 @@ def test_findings_come_most_severe_first() -> None:
         severities, key=[Severity.critical, Severity.warning, Severity.info].index
     )
     assert severities[0] is Severity.critical
+
+
+def days_ago(days: int) -> datetime:
+    return datetime.combine(TODAY - timedelta(days=days), time(9), tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("reassessed_at", "fires"),
+    [
+        (None, True),
+        (datetime(2026, 4, 30, tzinfo=UTC), True),
+        (datetime(2026, 5, 2, tzinfo=UTC), False),
+        (datetime(2026, 5, 15, tzinfo=UTC), False),
+    ],
+)
+def test_a_reassessment_answers_a_stall_observed_before_it(
+    reassessed_at: datetime | None, fires: bool
+) -> None:
+    facts = replace(WELL_RUN, series=(series(120, 125, 129),), reassessed_at=reassessed_at)
+    assert ("STALLED" in codes(facts)) is fires
+
+
+def test_a_stall_after_the_reassessment_is_found_again() -> None:
+    facts = replace(
+        WELL_RUN,
+        series=(series(100, 140, 120, 125, 129),),
+        reassessed_at=datetime(2026, 5, 10, tzinfo=UTC),
+    )
+    found = [f for f in audit(facts, T) if f.code == "STALLED"]
+    assert [f.evidence["moved"] for f in found] == [9]
+
+
+@pytest.mark.parametrize(("reassessed_days_ago", "fires"), [(None, True), (10, False), (16, True)])
+def test_a_reassessment_restarts_the_not_progressing_clock(
+    reassessed_days_ago: int | None, fires: bool
+) -> None:
+    facts = replace(
+        WELL_RUN,
+        prescriptions=(rx(1, changed_days_ago=20), rx(2)),
+        reassessed_at=days_ago(reassessed_days_ago) if reassessed_days_ago else None,
+    )
+    found = [f for f in audit(facts, T) if f.code == "NOT_PROGRESSING"]
+    assert bool(found) is fires
+
+
+def test_a_reassessment_answers_a_stage_that_stopped_progressing() -> None:
+    stale = (rx(1, changed_days_ago=20), rx(2, changed_days_ago=30))
+    assert reassessment_due(audit(replace(WELL_RUN, prescriptions=stale), T))
+    after = replace(WELL_RUN, prescriptions=stale, reassessed_at=days_ago(3))
+    assert "NOT_PROGRESSING" not in codes(after)
+    assert not reassessment_due(audit(after, T))
+
+
+@pytest.mark.parametrize(("reassessed_days_ago", "fires"), [(None, True), (40, True), (25, False)])
+def test_no_recent_measurement_counts_sessions_from_the_reassessment(
+    reassessed_days_ago: int | None, fires: bool
+) -> None:
+    sessions = [session(n) for n in range(1, 4)]
+    sessions += [session(n, measured=("pain_nrs",)) for n in range(4, 7)]  # days 26-24 ago
+    facts = replace(
+        WELL_RUN,
+        sessions=tuple(sessions),
+        reassessed_at=days_ago(reassessed_days_ago) if reassessed_days_ago else None,
+    )
+    assert ("NO_RECENT_MEASUREMENT" in codes(facts)) is fires
+
+
+def test_a_reassessment_does_not_answer_passive_care() -> None:
+    passive = tuple(session(n, active=0, adjuncts=2) for n in range(1, 5))
+    facts = replace(WELL_RUN, sessions=passive, reassessed_at=days_ago(1))
+    assert "PASSIVE_ONLY" in codes(facts)

@@ -138,6 +138,29 @@ def test_bad_input_is_422_naming_the_field(
     assert NEW_PASSWORD not in response.text
 
 
+@pytest.mark.parametrize(
+    "password",
+    [
+        "password1234",
+        "Password1234",
+        "123456789012",
+        "qwertyuiopas",
+        "QWERTY123456",
+        "New.Clinician@Example.org",
+        "new.clinician",
+    ],
+)
+def test_a_common_password_or_the_email_is_refused(
+    client: TestClient, session: Session, password: str
+) -> None:
+    payload = {**NEW_USER, "password": password}
+    response = client.post("/api/v1/users", json=payload, headers=auth_headers(_admin(session)))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in response.json()["errors"]] == ["/password"]
+    assert password not in response.text
+
+
 def test_duplicate_email_is_409_whatever_the_case_or_clinic(
     client: TestClient, session: Session
 ) -> None:

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from app.accountability import service as accountability_service
+from app.accountability import worklist
+from app.accountability.schemas import AttentionCode, PlanAuditRead, WorklistItemRead
+from app.core.auth import ClinicalActor, SessionDep
+from app.core.openapi import READ_RESPONSES
+from app.core.pagination import PageDep
+from app.core.schemas import Page
+
+router = APIRouter(tags=["accountability"])
+
+
+@router.get("/plans/{plan_id}/audit", response_model=PlanAuditRead, responses=READ_RESPONSES)
+async def read_plan_audit(
+    session: SessionDep, actor: ClinicalActor, plan_id: uuid.UUID
+) -> PlanAuditRead:
+    """Audit a plan for the four ways rehabilitation fails, evaluated now."""
+    return accountability_service.audit(session, actor, plan_id)
+
+
+@router.get("/worklist", response_model=Page[WorklistItemRead], responses=READ_RESPONSES)
+async def read_worklist(
+    session: SessionDep,
+    actor: ClinicalActor,
+    page: PageDep,
+    clinician_id: uuid.UUID | None = None,
+    code: AttentionCode | None = None,
+) -> Page[WorklistItemRead]:
+    """List the caller's active plans that need attention, most urgent first."""
+    items, next_cursor = worklist.search(session, actor, page, clinician_id=clinician_id, code=code)
+    return Page(items=items, next_cursor=next_cursor)

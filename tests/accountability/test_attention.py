@@ -1,0 +1,66 @@
+"""The plan's stored attention: computed from the audit and the criteria on write."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.accountability import service as accountability_service
+from app.core.auth import Actor
+from app.core.types import Role
+from tests.accountability.builders import NOW, TODAY, ids, listed, well_run_plan
+from tests.builders import auth_headers
+from tests.plans.plan_builders import PAIN_SETTLED, if_match, plan_url
+
+
+def test_the_stored_attention_comes_from_the_audit_and_the_criteria(
+    client: TestClient, session: Session
+) -> None:
+    stalled = well_run_plan(session, psfs_step=0.5)
+    clinician = stalled.clinician
+    ready = well_run_plan(session, clinician=clinician, psfs_step=2)  # PSFS 9: stage 1 met
+    calm = well_run_plan(session, clinician=clinician)
+    actor = Actor(clinic_id=clinician.clinic_id, role=Role.clinician, user_id=clinician.id)
+    for built in (stalled, ready, calm):
+        accountability_service.refresh_attention(session, actor, built.plan.id)
+
+    items = listed(client, clinician)
+
+    assert ids(items) == [str(stalled.plan.id), str(ready.plan.id)]
+    assert items[0]["attention_codes"] == ["STALLED"]
+    assert items[1]["flags"]["ready_to_advance"] is True
+    assert items[1]["current_stage_name"] == "Stage 1"
+    assert items[1]["stage_due_on"] == (TODAY + timedelta(days=12)).isoformat()
+    assert all(item["audited_at"] for item in items)
+
+
+def test_a_daily_refresh_audits_the_plans_not_audited_since(
+    client: TestClient, session: Session
+) -> None:
+    stalled = well_run_plan(session, psfs_step=0.5)
+    clinician = stalled.clinician
+    fresh = well_run_plan(session, clinician=clinician, psfs_step=0.5)
+    fresh.plan.audited_at = NOW + timedelta(minutes=1)
+    actor = Actor(clinic_id=clinician.clinic_id, role=Role.admin, user_id=clinician.id)
+
+    refreshed = accountability_service.refresh_clinic(session, actor, audited_before=NOW)
+
+    assert refreshed == 1
+    assert ids(listed(client, clinician)) == [str(stalled.plan.id)]
+
+
+def test_a_transition_refreshes_the_plans_attention(client: TestClient, session: Session) -> None:
+    built = well_run_plan(session, discharge=[PAIN_SETTLED])
+    plan, headers = built.plan, auth_headers(built.clinician)
+    version = client.get(plan_url(plan.id), headers=headers).json()["version"]
+
+    held = client.post(
+        plan_url(plan.id, "hold"), json={"reason": "Travelling"}, headers=if_match(headers, version)
+    )
+
+    assert held.status_code == 200, held.text
+    read = client.get(plan_url(plan.id), headers=headers)
+    assert read.json()["reassessment_due"] is True  # PAIN_ONLY_DISCHARGE is critical
+    assert read.json()["version"] == held.json()["version"]

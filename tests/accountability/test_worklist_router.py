@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.clinics.models import Clinic
+from app.core.types import Role
+from app.plans.models import AttentionRank, Plan, PlanStatus
+from app.users.models import User
+from tests.accountability.builders import (
+    BULK_RANKS,
+    TODAY,
+    WORKLIST_URL,
+    bulk_plans,
+    ids,
+    listed,
+)
+from tests.builders import (
+    auth_headers,
+    key_headers,
+    make_api_key,
+    make_patient,
+    make_user,
+)
+from tests.conftest import StatementCounter
+from tests.plans.plan_builders import make_plan
+
+YESTERDAY, TOMORROW = TODAY - timedelta(days=1), TODAY + timedelta(days=1)
+
+
+def flagged(
+    session: Session,
+    clinician: User,
+    *,
+    rank: AttentionRank = AttentionRank.none,
+    codes: tuple[str, ...] = (),
+    due_on: Any = TOMORROW,
+    status: PlanStatus = PlanStatus.active,
+) -> Plan:
+    """A plan whose stored attention is set by hand (as refresh_attention would store it)."""
+    clinic = session.get_one(Clinic, clinician.clinic_id)
+    plan = make_plan(session, clinician=clinician, patient=make_patient(session, clinic=clinic))
+    plan.status = status
+    plan.attention_rank = rank.value
+    plan.attention_codes = list(codes)
+    plan.reassessment_due = rank is AttentionRank.reassessment_due
+    plan.ready_to_advance = rank is AttentionRank.ready_to_advance
+    plan.ready_to_discharge = rank is AttentionRank.ready_to_discharge
+    plan.stage_due_on = due_on
+    session.flush()
+    return plan
+
+
+def in_order(*plans: Plan) -> list[str]:
+    """Plans of one rank are listed by id."""
+    return [str(p.id) for p in sorted(plans, key=lambda p: p.id)]
+
+
+@pytest.fixture
+def board(session: Session) -> dict[str, Any]:
+    clinician = make_user(session)
+    clinic = session.get_one(Clinic, clinician.clinic_id)
+    colleague = make_user(session, clinic=clinic)
+    plans = {
+        "due": flagged(session, clinician, rank=AttentionRank.reassessment_due, codes=("STALLED",)),
+        "advance": flagged(session, clinician, rank=AttentionRank.ready_to_advance),
+        "discharge": flagged(session, clinician, rank=AttentionRank.ready_to_discharge),
+        "overdue": flagged(session, clinician, due_on=YESTERDAY),
+        "overdue_too": flagged(
+            session,
+            clinician,
+            rank=AttentionRank.findings,
+            codes=("NOT_PROGRESSING",),
+            due_on=YESTERDAY,
+        ),
+        "findings": flagged(
+            session, clinician, rank=AttentionRank.findings, codes=("OVER_SESSION_ESTIMATE",)
+        ),
+        "quiet": flagged(session, clinician),
+        "on_hold": flagged(
+            session, clinician, rank=AttentionRank.reassessment_due, status=PlanStatus.on_hold
+        ),
+        "colleagues": flagged(session, colleague, rank=AttentionRank.reassessment_due),
+        "elsewhere": flagged(session, make_user(session), rank=AttentionRank.reassessment_due),
+    }
+    admin = make_user(session, clinic=clinic, role=Role.admin)
+    return {"clinician": clinician, "colleague": colleague, "admin": admin, **plans}
+
+
+def test_a_clinicians_worklist_lists_their_plans_most_urgent_first(
+    client: TestClient, board: dict[str, Any]
+) -> None:
+    items = listed(client, board["clinician"])
+
+    assert ids(items) == [
+        str(board["due"].id),
+        str(board["advance"].id),
+        str(board["discharge"].id),
+        *in_order(board["overdue"], board["overdue_too"]),
+        str(board["findings"].id),
+    ]
+    reasons = [item["reason"] for item in items]
+    assert reasons == [
+        "reassessment_due",
+        "ready_to_advance",
+        "ready_to_discharge",
+        "overdue",
+        "overdue",
+        "findings",
+    ]
+    due = items[0]
+    assert due["flags"] == {
+        "reassessment_due": True,
+        "ready_to_advance": False,
+        "ready_to_discharge": False,
+        "overdue": False,
+    }
+    assert due["attention_codes"] == ["STALLED"]
+    assert "STALLED" in due["detail"]
+    plan: Plan = board["due"]
+    assert (due["patient_id"], due["clinician_id"]) == (
+        str(plan.patient_id),
+        str(plan.clinician_id),
+    )
+    assert due["patient_name"].startswith("Patient ")
+    assert due["status"] == "active"
+    overdue = next(i for i in items if i["plan_id"] == str(board["overdue"].id))
+    assert overdue["flags"]["overdue"] is True
+    assert overdue["stage_due_on"] == YESTERDAY.isoformat()
+    assert YESTERDAY.isoformat() in overdue["detail"]
+
+
+def test_an_admin_sees_the_whole_clinic_and_may_filter_by_clinician(
+    client: TestClient, board: dict[str, Any]
+) -> None:
+    everyone = ids(listed(client, board["admin"]))
+    assert str(board["colleagues"].id) in everyone[:2]
+    assert len(everyone) == 7
+    assert str(board["elsewhere"].id) not in everyone
+    assert str(board["on_hold"].id) not in everyone
+
+    theirs = listed(client, board["admin"], clinician_id=str(board["colleague"].id))
+    assert ids(theirs) == [str(board["colleagues"].id)]
+
+
+def test_filtering_by_one_attention_code(client: TestClient, board: dict[str, Any]) -> None:
+    clinician = board["clinician"]
+    assert ids(listed(client, clinician, code="STALLED")) == [str(board["due"].id)]
+    assert ids(listed(client, clinician, code="NOT_PROGRESSING")) == [str(board["overdue_too"].id)]
+    overdue = listed(client, clinician, code="MILESTONE_OVERDUE")
+    assert ids(overdue) == in_order(board["overdue"], board["overdue_too"])
+    assert listed(client, clinician, code="PASSIVE_ONLY") == []
+
+
+def test_pages_follow_the_keyset(client: TestClient, board: dict[str, Any]) -> None:
+    headers = auth_headers(board["admin"])
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get(WORKLIST_URL, params=params, headers=headers).json()
+        seen += ids(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids(listed(client, board["admin"]))
+
+
+def test_refusals(client: TestClient, session: Session, board: dict[str, Any]) -> None:
+    clinician = board["clinician"]
+    colleague_id = str(board["colleague"].id)
+    other = client.get(
+        WORKLIST_URL, params={"clinician_id": colleague_id}, headers=auth_headers(clinician)
+    )
+    assert other.status_code == 403
+    own = listed(client, clinician, clinician_id=str(clinician.id))
+    assert len(own) == 6
+    clinic = session.get_one(Clinic, clinician.clinic_id)
+    patient = make_user(session, clinic=clinic, role=Role.patient)
+    assert client.get(WORKLIST_URL, headers=auth_headers(patient)).status_code == 403
+    bad_code = client.get(WORKLIST_URL, params={"code": "LATE"}, headers=auth_headers(clinician))
+    assert bad_code.status_code == 422
+    bad_cursor = client.get(
+        WORKLIST_URL, params={"cursor": "nonsense"}, headers=auth_headers(clinician)
+    )
+    assert bad_cursor.status_code == 422
+    assert bad_cursor.headers["content-type"] == "application/problem+json"
+
+
+def test_an_integration_key_reads_the_clinics_worklist(
+    client: TestClient, session: Session, board: dict[str, Any]
+) -> None:
+    clinic = session.get_one(Clinic, board["clinician"].clinic_id)
+    _, secret = make_api_key(session, clinic=clinic)
+
+    response = client.get(WORKLIST_URL, headers=key_headers(secret))
+
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 7
+
+
+def _expected(i: int) -> int | None:
+    """The rank the worklist lists plan i at, or None when it is not listed."""
+    rank = BULK_RANKS[i % len(BULK_RANKS)]
+    if i % 11 == 0:
+        return None
+    if rank > AttentionRank.overdue and i % 7 == 0:
+        return AttentionRank.overdue
+    return None if rank is AttentionRank.none else rank
+
+
+def _page_statements(
+    client: TestClient, statements: StatementCounter, user: User, **params: Any
+) -> tuple[int, list[dict[str, Any]]]:
+    statements.reset()
+    response = client.get(WORKLIST_URL, params={"limit": 50, **params}, headers=auth_headers(user))
+    assert response.status_code == 200, response.text
+    return len(statements), response.json()["items"]
+
+
+def test_a_page_costs_the_same_statements_for_ten_plans_as_for_a_thousand(
+    client: TestClient, session: Session, statements: StatementCounter
+) -> None:
+    small_admin, _ = bulk_plans(session, 10)
+    admin, clinician = bulk_plans(session, 1000)
+
+    small_cost, _ = _page_statements(client, statements, small_admin)
+    cost, items = _page_statements(client, statements, admin)
+
+    assert cost == small_cost == 2  # the caller, then the page
+    ranks = [(_rank_of(item), item["plan_id"]) for item in items]
+    assert ranks == sorted(ranks)
+    assert len(items) == 50
+    assert {item["reason"] for item in items} == {"reassessment_due"}
+    expected = Counter(_expected(i) for i in range(1000) if _expected(i) is not None)
+    everyone = _walk(client, admin)
+    assert Counter(_rank_of(item) for item in everyone) == expected
+    keys = [(_rank_of(item), item["plan_id"]) for item in everyone]
+    assert keys == sorted(keys)
+    mine = _walk(client, clinician)
+    assert {item["clinician_id"] for item in mine} == {str(clinician.id)}
+    assert len(mine) == sum(1 for i in range(0, 1000, 2) if _expected(i) is not None)
+    stalled_cost, _ = _page_statements(client, statements, admin, code="STALLED")
+    assert stalled_cost == 2
+    stalled = _walk(client, admin, code="STALLED")
+    assert len(stalled) == expected[AttentionRank.reassessment_due]
+    assert all(item["attention_codes"] == ["STALLED"] for item in stalled)
+
+
+REASON_RANKS = {
+    "reassessment_due": 0,
+    "ready_to_advance": 1,
+    "ready_to_discharge": 2,
+    "overdue": 3,
+    "findings": 4,
+}
+
+
+def _rank_of(item: dict[str, Any]) -> int:
+    return REASON_RANKS[item["reason"]]
+
+
+def _walk(client: TestClient, user: User, **filters: Any) -> list[dict[str, Any]]:
+    headers, cursor, items = auth_headers(user), None, []
+    while True:
+        params = {"limit": 200, **filters, **({"cursor": cursor} if cursor else {})}
+        page = client.get(WORKLIST_URL, params=params, headers=headers).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
