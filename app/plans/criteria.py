@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -155,6 +156,7 @@ def update(
     audit_service.record(
         session, actor, "update", "criterion", criterion.id, {"fields": sorted(changes)}
     )
+    accountability_service.refresh_attention(session, actor, plan.id)
     return criterion
 
 

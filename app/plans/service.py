@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accountability import service as accountability_service
 from app.assessments import service as assessments_service
 from app.assessments.models import Assessment, AssessmentStatus
 from app.audit import service as audit_service
@@ -201,6 +202,7 @@ def update(
         queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "update", "plan", plan.id, {"fields": sorted(changes)})
+    accountability_service.refresh_attention(session, actor, plan.id)
     return reading.read(session, actor, plan.id)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -132,6 +133,7 @@ def update(
         queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "update", "stage", stage.id, {"fields": sorted(changes)})
+    accountability_service.refresh_attention(session, actor, plan.id)
     return stage
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -186,6 +187,7 @@ def create(session: Session, actor: Actor, plan: Plan, data: SessionCreate) -> S
     session.flush()
     counts = {"work": len(work), "adjuncts": len(data.adjuncts), "observations": len(observations)}
     audit_service.record(session, actor, "create", "session", visit.id, counts)
+    accountability_service.refresh_attention(session, actor, plan.id)
     return SessionDetail(visit, work, observations)
 
 

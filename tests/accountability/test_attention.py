@@ -64,3 +64,50 @@ def test_a_transition_refreshes_the_plans_attention(client: TestClient, session:
     read = client.get(plan_url(plan.id), headers=headers)
     assert read.json()["reassessment_due"] is True  # PAIN_ONLY_DISCHARGE is critical
     assert read.json()["version"] == held.json()["version"]
+
+
+def test_passive_only_sessions_recorded_over_http_put_the_plan_on_the_worklist(
+    client: TestClient, session: Session
+) -> None:
+    built = well_run_plan(session)
+    headers = auth_headers(built.clinician)
+    assert ids(listed(client, built.clinician)) == []
+    for day in (2, 1):
+        visit = {
+            "occurred_at": (NOW - timedelta(days=day)).isoformat(),
+            "adjuncts": [{"kind": "soft_tissue", "minutes": 20}, {"kind": "heat"}],
+            "pain_before": 4,
+            "pain_after": 2,
+        }
+        created = client.post(plan_url(built.plan.id, "sessions"), json=visit, headers=headers)
+        assert created.status_code == 201, created.text
+
+    items = listed(client, built.clinician)
+
+    assert ids(items) == [str(built.plan.id)]
+    assert "PASSIVE_ONLY" in items[0]["attention_codes"]
+    assert items[0]["flags"]["reassessment_due"] is True
+    assert client.get(plan_url(built.plan.id), headers=headers).json()["reassessment_due"] is True
+
+
+def test_a_progressed_prescription_clears_not_progressing(
+    client: TestClient, session: Session
+) -> None:
+    built = well_run_plan(session)
+    for prescription in built.program:
+        prescription.versions[-1].effective_on = TODAY - timedelta(days=20)
+    actor = Actor(clinic_id=built.plan.clinic_id, role=Role.clinician, user_id=built.clinician.id)
+    accountability_service.refresh_attention(session, actor, built.plan.id)
+    assert "NOT_PROGRESSING" in listed(client, built.clinician)[0]["attention_codes"]
+    headers = auth_headers(built.clinician)
+    for prescription in built.program:
+        url = f"/api/v1/prescriptions/{prescription.id}"
+        current = client.get(url, headers=headers).json()
+        changed = client.patch(
+            url,
+            json={"reason": "2-for-2 met", "load_value": current["current"]["load_value"] + 2},
+            headers={**headers, "If-Match": f'"{current["version"]}"'},
+        )
+        assert changed.status_code == 200, changed.text
+
+    assert ids(listed(client, built.clinician)) == []
