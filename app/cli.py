@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import uuid
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import app.models  # noqa: F401  (every table mapped, whichever routers are loaded)
-from app import demo
+from app import demo, housekeeping
 from app.auth.security import hash_password
 from app.clinics import service as clinics_service
 from app.clinics.schemas import ClinicCreate
@@ -103,6 +104,12 @@ def _seed_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _housekeeping(_args: argparse.Namespace) -> int:
+    report = housekeeping.run(datetime.now(UTC))
+    _print_json(dataclasses.asdict(report))
+    return 0
+
+
 def _print_json(value: dict[str, Any]) -> None:
     print(json.dumps(value, indent=2))
 
@@ -126,6 +133,11 @@ def _add_set_up_commands(commands: Any) -> None:
 
     seed = commands.add_parser("seed-demo", help="a demo clinic with logins and an assessment")
     seed.set_defaults(handler=_seed_demo)
+
+    daily = commands.add_parser(
+        "housekeeping", help="the daily job: re-audit open plans, delete expired keys"
+    )
+    daily.set_defaults(handler=_housekeeping)
 
 
 def build_parser() -> argparse.ArgumentParser:

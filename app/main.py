@@ -41,7 +41,7 @@ def create_app() -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "Location"],
+            expose_headers=["ETag", "Location", "Retry-After", "Idempotent-Replayed"],
         )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     install_error_handlers(app)

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,8 +21,10 @@ from app.audit.models import AuditEvent
 from app.clinics.models import Clinic
 from app.core import config, db
 from app.core.db import transaction
+from app.idempotency.models import IdempotencyKey
 from app.main import create_app
 from app.patients.models import Patient
+from app.plans.models import Plan
 from app.users.models import User
 from tests import database
 
@@ -369,3 +371,36 @@ def test_seed_demo_gives_the_patient_an_active_plan_with_progress(
     assert all(c["status"] == "met" for c in first["criteria"])
     assert second["state"] == "current"
     assert not progress["discharge_ready"]
+
+
+def test_housekeeping_re_audits_open_plans_and_deletes_expired_keys(rehab: Rehab) -> None:
+    seeded = rehab("seed-demo").json()
+    plan_id = uuid.UUID(seeded["plan_id"])
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    with transaction(write=True) as session:
+        session.get_one(Plan, plan_id).audited_at = None
+        for key, expires in (("old", long_ago), ("new", datetime.now(UTC) + timedelta(hours=1))):
+            session.add(
+                IdempotencyKey(
+                    clinic_id=uuid.UUID(seeded["clinic_id"]),
+                    actor_id=uuid.uuid4(),
+                    key=key,
+                    method="POST",
+                    path="/x",
+                    request_hash="0" * 64,
+                    expires_at=expires,
+                )
+            )
+
+    report = rehab("housekeeping")
+
+    assert report.code == 0, report.err
+    assert report.json() == {
+        "plans_audited": 1,
+        "idempotency_keys_deleted": 1,
+        "login_windows_deleted": 0,
+    }
+    with transaction(write=False) as session:
+        assert session.get_one(Plan, plan_id).audited_at is not None
+        assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
+    assert rehab("housekeeping").json()["plans_audited"] == 0

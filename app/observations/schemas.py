@@ -57,6 +57,7 @@ class ObservationRead(Schema):
     observed_at: datetime
     source: ObservationSource
     assessment_id: uuid.UUID | None
+    session_id: uuid.UUID | None = Field(description="The treatment session it was taken in.")
     recorded_by_type: str
     recorded_by_id: uuid.UUID
     created_at: datetime
