@@ -60,5 +60,28 @@ test-postgres: $(VENV)/.installed-dev
 
 test: lint typecheck test-sqlite test-postgres
 
+# `make bench`: the ladder and the real endpoints on loopback, SQLite and PostgreSQL, 1,000
+# patients, a few minutes on 2 cores (bench/README.md). `make bench SCALE=100000 BENCH_DB=postgres`
+# for the big data set. wrk comes from Debian's packages, installed (apt-get, as root) only when
+# missing. BENCH_ARGS passes anything else to `python -m bench.run`.
+SCALE ?= 1000
+BENCH_DB ?= both
+BENCH_ARGS ?=
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "make: wrk is missing: installing Debian's package"; \
+		apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.run --db $(BENCH_DB) --scale $(SCALE) $(BENCH_ARGS)
+
+# The schemathesis module alone on SQLite, with many more cases per operation than the suite's
+# run (FUZZ_EXAMPLES, default 200 here; 8 in `make test`).
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} TEST_DB=sqlite $(BIN)/pytest tests/fuzz -q
+
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -6,10 +6,11 @@ from app.api_keys import service as api_keys_service
 from app.api_keys.dependencies import ApiKeyDep
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.auth import AdminActor, SessionDep
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, etag, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.idempotency.dependencies import IdempotencyDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -32,14 +33,22 @@ async def list_api_keys(
     responses=CREATE_RESPONSES,
 )
 async def create_api_key(
-    session: SessionDep, actor: AdminActor, data: ApiKeyCreate, response: Response
-) -> ApiKeyCreated:
+    session: SessionDep, actor: AdminActor, data: ApiKeyCreate, idempotency: IdempotencyDep
+) -> Response:
     """Issue an integration key; the response shows its secret this once."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     key, secret = api_keys_service.create(session, actor, data)
-    response.headers["Location"] = f"/api/v1/api-keys/{key.id}"
-    response.headers["Cache-Control"] = "no-store"
-    set_etag(response, key.version)
-    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), secret=secret)
+    created = ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), secret=secret)
+    headers = {
+        "Location": f"/api/v1/api-keys/{key.id}",
+        "ETag": etag(key.version),
+        "Cache-Control": "no-store",
+    }
+    # A replay answers `secret: null`: the stored answer would otherwise keep the secret in
+    # the database in clear for the retention, where only its hash may be. The retrying client
+    # revokes the key at Location (If-Match: the ETag) and issues another with a new key.
+    return idempotency.respond(status.HTTP_201_CREATED, created, headers, withheld=("secret",))
 
 
 @router.get("/{api_key_id}", response_model=ApiKeyRead, responses=READ_RESPONSES)

@@ -26,6 +26,8 @@ class ApiKeyRead(Schema):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    secret: str = Field(
-        description="The key itself (`rk_...`), shown this once: only its hash is stored."
+    secret: str | None = Field(
+        description="The key itself (`rk_...`), shown this once: only its hash is stored. "
+        "Null when an Idempotency-Key retry replays the answer: revoke that key and issue "
+        "another."
     )

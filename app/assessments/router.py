@@ -15,6 +15,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.idempotency.dependencies import IdempotencyDep
 from app.patients.dependencies import PatientDep
 
 router = APIRouter(tags=["assessments"])
@@ -44,13 +45,17 @@ async def create_assessment(
     actor: ClinicalActor,
     patient: PatientDep,
     data: AssessmentCreate,
-    response: Response,
-) -> AssessmentRead:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Record a draft assessment with its goals, findings and drivers."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     assessment = assessments_service.create(session, actor, patient, data)
-    response.headers["Location"] = f"/api/v1/assessments/{assessment.id}"
-    set_etag(response, assessment.version)
-    return AssessmentRead.model_validate(assessment)
+    return idempotency.created(
+        AssessmentRead.model_validate(assessment),
+        f"/api/v1/assessments/{assessment.id}",
+        assessment.version,
+    )
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentRead, responses=READ_RESPONSES)

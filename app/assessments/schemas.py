@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -15,7 +14,7 @@ from pydantic import (
 
 from app.assessments.models import AssessmentKind, AssessmentStatus, DriverKind, Onset
 from app.core.schemas import InputSchema, Schema
-from app.core.types import LongText, Name, Pain0to10, ShortText, Side
+from app.core.types import LongText, Name, Pain0to10, ShortText, Side, UtcTimestamp
 
 MAX_ITEMS = 100
 
@@ -24,11 +23,6 @@ Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Unit = Code
 Number = Annotated[float, Field(allow_inf_nan=False)]
-UtcTimestamp = Annotated[
-    AwareDatetime,
-    AfterValidator(lambda value: value.astimezone(UTC)),
-    Field(description="ISO 8601 with a timezone; stored and returned in UTC."),
-]
 ChildId = Annotated[
     uuid.UUID | None,
     Field(description="Keep an existing item (PATCH) or choose the new item's id; else a new one."),

@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.audit import service as audit_service
 from app.audit.schemas import AuditEventRead
@@ -12,6 +11,7 @@ from app.core.auth import AdminActor, SessionDep
 from app.core.openapi import READ_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.core.types import AwareTimestamp, NoNul
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
@@ -22,14 +22,14 @@ async def list_audit_events(
     actor: AdminActor,
     page: PageDep,
     entity_type: Annotated[
-        str | None, Query(max_length=40, description="e.g. `patient`, `user`, `api_key`.")
+        str | None, Query(max_length=40, description="e.g. `patient`, `user`, `api_key`."), NoNul
     ] = None,
     entity_id: uuid.UUID | None = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="At or after this time (with a UTC offset).")
+        AwareTimestamp | None, Query(description="At or after this time (with a UTC offset).")
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="Before this time (with a UTC offset).")
+        AwareTimestamp | None, Query(description="Before this time (with a UTC offset).")
     ] = None,
 ) -> Page[AuditEventRead]:
     """List the clinic's audit events, oldest first."""

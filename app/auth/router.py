@@ -13,16 +13,19 @@ from app.core.auth import CurrentActor, ReadSessionDep, SessionDep
 from app.core.config import get_settings
 from app.core.errors import Unauthorized
 from app.core.openapi import AUTH_RESPONSES, problem_responses
+from app.core.types import NoNul
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401, 422, 429))
+@router.post(
+    "/auth/token", response_model=TokenRead, responses=problem_responses(400, 401, 422, 429)
+)
 async def issue_access_token(
     request: Request,
     session: ReadSessionDep,
     write_session: SessionDep,
-    username: Annotated[str, Form(max_length=320, description="The user's email.")],
+    username: Annotated[str, Form(max_length=320, description="The user's email."), NoNul],
     password: Annotated[str, Form(max_length=1024)],
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,  # noqa: ARG001
 ) -> TokenRead:

@@ -55,6 +55,22 @@ AUTH_RESPONSES = problem_responses(401)
 READ_RESPONSES = problem_responses(401, 403, 404, 422)
 WRITE_RESPONSES = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
 CREATE_RESPONSES = problem_responses(400, 401, 403, 404, 409, 422)
+# Every create honours Idempotency-Key (app/idempotency): its two refusals, documented.
+CREATE_RESPONSES[409] = {
+    **CREATE_RESPONSES[409],
+    "description": f"{_DESCRIPTIONS[409]}; or a request with the same Idempotency-Key is still "
+    "in progress: retry after Retry-After seconds",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying (Idempotency-Key in progress).",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+CREATE_RESPONSES[422] = {
+    **CREATE_RESPONSES[422],
+    "description": f"{_DESCRIPTIONS[422]}; or the Idempotency-Key was used for another request",
+}
 
 
 def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:

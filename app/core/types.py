@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 
 class Role(StrEnum):
@@ -26,3 +27,37 @@ Pain0to10 = Annotated[int, Field(ge=0, le=10, description="Numeric rating scale,
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+
+def no_nul(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL, and no clinical text needs one: refused as input."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware timestamp in UTC; one whose UTC date is out of range (year 1 at +14:00) is
+    a 422 rather than an OverflowError when it is stored or compared."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def in_utc_range(value: datetime) -> datetime:
+    to_utc(value)
+    return value
+
+
+# For a query or form string, after its Query()/Form(): `Annotated[str | None, Query(), NoNul]`.
+# Request bodies get the same check from InputSchema.
+NoNul = AfterValidator(no_nul)
+# An aware timestamp that keeps its offset (a session's local date comes from it), but only
+# one that UTC can hold.
+AwareTimestamp = Annotated[AwareDatetime, AfterValidator(in_utc_range)]
+UtcTimestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(to_utc),
+    Field(description="ISO 8601 with a timezone; stored and returned in UTC."),
+]

@@ -9,10 +9,12 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.core.types import NoNul
 from app.exercises import service as exercises_service
 from app.exercises.dependencies import ExerciseDep
 from app.exercises.models import Exercise, ExerciseCategory
 from app.exercises.schemas import ExerciseCreate, ExerciseRead, ExerciseUpdate
+from app.idempotency.dependencies import IdempotencyDep
 from app.rules.progression import Dosing
 
 router = APIRouter(prefix="/exercises", tags=["exercises"])
@@ -28,10 +30,10 @@ async def list_exercises(
     actor: CurrentActor,
     page: PageDep,
     q: Annotated[
-        str | None, Query(max_length=200, description="Part of the name, any case.")
+        str | None, Query(max_length=200, description="Part of the name, any case."), NoNul
     ] = None,
     body_region: Annotated[
-        str | None, Query(max_length=50, description="The region, e.g. knee or shoulder.")
+        str | None, Query(max_length=50, description="The region, e.g. knee or shoulder."), NoNul
     ] = None,
     category: ExerciseCategory | None = None,
     dosing: Dosing | None = None,
@@ -47,13 +49,14 @@ async def list_exercises(
     "", response_model=ExerciseRead, status_code=status.HTTP_201_CREATED, responses=CREATE_RESPONSES
 )
 async def create_exercise(
-    session: SessionDep, actor: ClinicalActor, data: ExerciseCreate, response: Response
-) -> ExerciseRead:
+    session: SessionDep, actor: ClinicalActor, data: ExerciseCreate, idempotency: IdempotencyDep
+) -> Response:
     """Add an exercise to the clinic's own library."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     exercise = exercises_service.create(session, actor, data)
-    response.headers["Location"] = f"/api/v1/exercises/{exercise.id}"
-    set_etag(response, exercise.version)
-    return _read(exercise)
+    location = f"/api/v1/exercises/{exercise.id}"
+    return idempotency.created(_read(exercise), location, exercise.version)
 
 
 @router.get("/{exercise_id}", response_model=ExerciseRead, responses=READ_RESPONSES)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app.core.auth import Actor, CurrentActor, SessionDep
+from app.core.concurrency import etag
 from app.core.config import get_settings
 from app.idempotency import service as idempotency_service
 from app.idempotency.models import IdempotencyKey
@@ -19,7 +21,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 class Idempotency:
     """A create route's guard: `replay(data)` first (return its answer when there is one), then
-    do the write and return `respond(...)`, which stores the answer with the key.
+    do the write and return `respond(...)` (or `created(...)` for a 201 with Location and
+    ETag), which stores the answer with the key.
 
     No await between the two: the key row is part of the request's write transaction."""
 
@@ -43,7 +46,9 @@ class Idempotency:
             self._key,
             method=self._method,
             path=self._path,
-            request_hash=idempotency_service.fingerprint(self._method, self._path, body),
+            request_hash=idempotency_service.fingerprint(
+                self._method, self._path, body, secret=settings.secret_key
+            ),
             retention=timedelta(hours=settings.idempotency_retention_hours),
             lock_wait_ms=settings.idempotency_lock_wait_ms,
         )
@@ -54,29 +59,44 @@ class Idempotency:
         return None
 
     def respond(
-        self, status_code: int, body: BaseModel, headers: dict[str, str] | None = None
+        self,
+        status_code: int,
+        body: BaseModel,
+        headers: dict[str, str] | None = None,
+        *,
+        withheld: Collection[str] = (),
     ) -> JSONResponse:
+        """The answer, stored with the key; `withheld` fields (a secret shown once) are
+        stored, and so replayed, as null."""
         payload = body.model_dump(mode="json")
         headers = headers or {}
         if self._row is not None:
-            stored = StoredResponse(status_code, payload, headers)
+            kept = {**payload, **dict.fromkeys(withheld)} if withheld else payload
+            stored = StoredResponse(status_code, kept, headers)
             idempotency_service.complete(self._row, stored, self._session)
         return JSONResponse(payload, status_code=status_code, headers=headers)
+
+    def created(self, body: BaseModel, location: str, version: int) -> JSONResponse:
+        """A 201 with Location and ETag, stored with the key."""
+        return self.respond(201, body, {"Location": location, "ETag": etag(version)})
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        description="Any unique string (a UUID): a retry with the same key and body "
+        "returns the first answer and creates nothing.",
+    ),
+]
 
 
 async def idempotency(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=1,
-            max_length=255,
-            description="Any unique string (a UUID): a retry with the same key and body "
-            "returns the first answer and creates nothing.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Idempotency:
     return Idempotency(session, actor, request, idempotency_key)
 

@@ -16,6 +16,7 @@ so its retry runs again).
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,8 +41,11 @@ class StoredResponse:
     headers: dict[str, str]
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+def fingerprint(method: str, path: str, body: bytes, *, secret: str) -> str:
+    """Keyed (HMAC), not a bare hash: a body may hold a password (POST /users), and the stored
+    fingerprint must not be a fast hash of it that anyone reading the database could guess at."""
+    message = b"\n".join([method.encode(), path.encode(), body])
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def _find(session: Session, actor: Actor, key: str) -> IdempotencyKey | None:

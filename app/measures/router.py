@@ -9,6 +9,8 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.core.types import NoNul
+from app.idempotency.dependencies import IdempotencyDep
 from app.measures import service as measures_service
 from app.measures.dependencies import MeasureDep
 from app.measures.models import Measure, MeasureCategory
@@ -27,7 +29,7 @@ async def list_measures(
     actor: CurrentActor,
     page: PageDep,
     category: MeasureCategory | None = None,
-    code: Annotated[str | None, Query(max_length=50)] = None,
+    code: Annotated[str | None, Query(max_length=50), NoNul] = None,
 ) -> Page[MeasureRead]:
     """List the measure catalog: the shipped measures and the clinic's own."""
     items, next_cursor = measures_service.search(session, actor, page, category=category, code=code)
@@ -38,13 +40,13 @@ async def list_measures(
     "", response_model=MeasureRead, status_code=status.HTTP_201_CREATED, responses=CREATE_RESPONSES
 )
 async def create_measure(
-    session: SessionDep, actor: ClinicalActor, data: MeasureCreate, response: Response
-) -> MeasureRead:
+    session: SessionDep, actor: ClinicalActor, data: MeasureCreate, idempotency: IdempotencyDep
+) -> Response:
     """Add a measure to the clinic's own catalog."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     measure = measures_service.create(session, actor, data)
-    response.headers["Location"] = f"/api/v1/measures/{measure.id}"
-    set_etag(response, measure.version)
-    return _read(measure)
+    return idempotency.created(_read(measure), f"/api/v1/measures/{measure.id}", measure.version)
 
 
 @router.get("/{measure_id}", response_model=MeasureRead, responses=READ_RESPONSES)

@@ -4,14 +4,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from app.core.auth import ClinicalActor, CurrentActor, SessionDep
 from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
-from app.core.types import Side
+from app.core.types import AwareTimestamp, Side
+from app.idempotency.dependencies import IdempotencyDep
 from app.observations import service as observations_service
 from app.observations.dependencies import ObservationDep
 from app.observations.schemas import (
@@ -39,10 +39,10 @@ async def list_observations(
     measure_id: uuid.UUID | None = None,
     side: Side | None = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="observed_at at or after (with a UTC offset)")
+        AwareTimestamp | None, Query(description="observed_at at or after (with a UTC offset)")
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="observed_at before (with a UTC offset)")
+        AwareTimestamp | None, Query(description="observed_at before (with a UTC offset)")
     ] = None,
     include_entered_in_error: bool = False,
 ) -> Page[ObservationRead]:
@@ -72,13 +72,17 @@ async def create_observation(
     actor: CurrentActor,
     patient: PatientDep,
     data: ObservationCreate,
-    response: Response,
-) -> ObservationRead:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Record one observation (patients may record patient-reported measures for themselves)."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     (observation,) = observations_service.create_many(session, actor, patient, [data])
-    response.headers["Location"] = f"/api/v1/observations/{observation.id}"
-    set_etag(response, observation.version)
-    return ObservationRead.model_validate(observation)
+    return idempotency.created(
+        ObservationRead.model_validate(observation),
+        f"/api/v1/observations/{observation.id}",
+        observation.version,
+    )
 
 
 @router.post(
@@ -88,13 +92,21 @@ async def create_observation(
     responses=CREATE_RESPONSES,
 )
 async def create_observation_batch(
-    session: SessionDep, actor: CurrentActor, patient: PatientDep, data: ObservationBatchCreate
-) -> ObservationBatchRead:
+    session: SessionDep,
+    actor: CurrentActor,
+    patient: PatientDep,
+    data: ObservationBatchCreate,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Record several observations in one transaction: all of them, or none."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     rows = observations_service.create_many(
         session, actor, patient, data.observations, prefix="/observations"
     )
-    return ObservationBatchRead(items=[ObservationRead.model_validate(o) for o in rows])
+    read = ObservationBatchRead(items=[ObservationRead.model_validate(o) for o in rows])
+    # Several records: no one Location or ETag; each item carries its id and version.
+    return idempotency.respond(status.HTTP_201_CREATED, read)
 
 
 @router.get(

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.core.schemas import InputSchema, Schema
-from app.core.types import Side
+from app.core.types import AwareTimestamp, Side
 from app.observations.models import ObservationSource
 
 MAX_BATCH = 500
@@ -24,7 +24,7 @@ class ObservationCreate(InputSchema):
         description="Defaults to the measure's unit; kg/lb, cm/m, s/ms convert.",
     )
     side: Side = Side.none
-    observed_at: AwareDatetime
+    observed_at: AwareTimestamp
     source: ObservationSource | None = Field(
         default=None, description="Defaults to `patient` for patient users, else `clinician`."
     )

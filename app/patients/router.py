@@ -9,6 +9,8 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.core.types import NoNul
+from app.idempotency.dependencies import IdempotencyDep
 from app.patients import service as patients_service
 from app.patients.dependencies import PatientDep
 from app.patients.schemas import PatientCreate, PatientRead, PatientUpdate
@@ -22,7 +24,7 @@ async def list_patients(
     actor: CurrentActor,
     page: PageDep,
     q: Annotated[
-        str | None, Query(max_length=200, description="Part of the name or external id.")
+        str | None, Query(max_length=200, description="Part of the name or external id."), NoNul
     ] = None,
     include_archived: bool = False,
 ) -> Page[PatientRead]:
@@ -40,13 +42,14 @@ async def list_patients(
     responses=CREATE_RESPONSES,
 )
 async def create_patient(
-    session: SessionDep, actor: ClinicalActor, data: PatientCreate, response: Response
-) -> PatientRead:
+    session: SessionDep, actor: ClinicalActor, data: PatientCreate, idempotency: IdempotencyDep
+) -> Response:
     """Register a patient."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     patient = patients_service.create(session, actor, data)
-    response.headers["Location"] = f"/api/v1/patients/{patient.id}"
-    set_etag(response, patient.version)
-    return PatientRead.model_validate(patient)
+    location = f"/api/v1/patients/{patient.id}"
+    return idempotency.created(PatientRead.model_validate(patient), location, patient.version)
 
 
 @router.get("/{patient_id}", response_model=PatientRead, responses=READ_RESPONSES)

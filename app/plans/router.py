@@ -9,6 +9,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.idempotency.dependencies import IdempotencyDep
 from app.plans import service as plans_service
 from app.plans.dependencies import PlanDep
 from app.plans.models import PlanStatus
@@ -40,13 +41,13 @@ async def list_plans(
     responses=CREATE_RESPONSES,
 )
 async def create_plan(
-    session: SessionDep, actor: ClinicalActor, data: PlanCreate, response: Response
-) -> PlanRead:
+    session: SessionDep, actor: ClinicalActor, data: PlanCreate, idempotency: IdempotencyDep
+) -> Response:
     """Draft a plan from a finalised assessment, with its stages and discharge criteria."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     plan = plans_service.create(session, actor, data)
-    response.headers["Location"] = f"/api/v1/plans/{plan.id}"
-    set_etag(response, plan.version)
-    return plan
+    return idempotency.created(plan, f"/api/v1/plans/{plan.id}", plan.version)
 
 
 @router.get("/{plan_id}", response_model=PlanRead, responses=READ_RESPONSES)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from app.core.auth import ClinicalActor, CurrentActor, SessionDep
 from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
+from app.idempotency.dependencies import Idempotency, IdempotencyDep
 from app.plans import criteria as criteria_service
 from app.plans import stages as stages_service
 from app.plans.dependencies import CriterionDep, PlanDep, StageDep
@@ -41,13 +42,18 @@ async def list_stages(
     responses=CREATE_RESPONSES,
 )
 async def create_stage(
-    session: SessionDep, actor: ClinicalActor, plan: PlanDep, data: StageCreate, response: Response
-) -> StageRead:
+    session: SessionDep,
+    actor: ClinicalActor,
+    plan: PlanDep,
+    data: StageCreate,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Add a stage to a draft plan, at `position` (the later stages move down) or at the end."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     stage = stages_service.create(session, actor, plan, data)
-    response.headers["Location"] = f"/api/v1/stages/{stage.id}"
-    set_etag(response, stage.version)
-    return StageRead.model_validate(stage)
+    location = f"/api/v1/stages/{stage.id}"
+    return idempotency.created(StageRead.model_validate(stage), location, stage.version)
 
 
 @router.post(
@@ -113,11 +119,13 @@ async def create_progression_criterion(
     actor: ClinicalActor,
     stage: StageDep,
     data: CriterionCreate,
-    response: Response,
-) -> CriterionRead:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Add a progression criterion to a draft plan's stage."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     criterion = criteria_service.create_progression(session, actor, stage, data)
-    return _created(criterion, response)
+    return _created(criterion, idempotency)
 
 
 @router.get(
@@ -145,11 +153,13 @@ async def create_discharge_criterion(
     actor: ClinicalActor,
     plan: PlanDep,
     data: CriterionCreate,
-    response: Response,
-) -> CriterionRead:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Add a discharge criterion to a draft plan."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     criterion = criteria_service.create_discharge(session, actor, plan, data)
-    return _created(criterion, response)
+    return _created(criterion, idempotency)
 
 
 @router.get("/criteria/{criterion_id}", response_model=CriterionRead, responses=READ_RESPONSES)
@@ -188,8 +198,6 @@ async def delete_criterion(
     criteria_service.delete(session, actor, criterion, version)
 
 
-def _created(criterion: object, response: Response) -> CriterionRead:
+def _created(criterion: object, idempotency: Idempotency) -> Response:
     read = CriterionRead.model_validate(criterion)
-    response.headers["Location"] = f"/api/v1/criteria/{read.id}"
-    set_etag(response, read.version)
-    return read
+    return idempotency.created(read, f"/api/v1/criteria/{read.id}", read.version)

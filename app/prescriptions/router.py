@@ -9,6 +9,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.idempotency.dependencies import IdempotencyDep
 from app.plans.dependencies import PlanDep
 from app.prescriptions import service as prescriptions_service
 from app.prescriptions import suggestions as suggestions_service
@@ -38,13 +39,13 @@ async def create_prescription(
     plan: PlanDep,
     stage: PlanStageDep,
     data: PrescriptionCreate,
-    response: Response,
-) -> PrescriptionRead:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Prescribe an exercise in a stage, for a driver the plan targets (version 1)."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     read = prescriptions_service.create(session, actor, plan, stage, data)
-    response.headers["Location"] = f"/api/v1/prescriptions/{read.id}"
-    set_etag(response, read.version)
-    return read
+    return idempotency.created(read, f"/api/v1/prescriptions/{read.id}", read.version)
 
 
 @router.get(UNDER_STAGE, response_model=Page[PrescriptionRead], responses=READ_RESPONSES)

@@ -9,6 +9,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
+from app.idempotency.dependencies import IdempotencyDep
 from app.observations.schemas import ObservationRead
 from app.plans.dependencies import PlanDep
 from app.prescriptions.logs_schemas import ExerciseLogRead
@@ -56,13 +57,14 @@ async def create_session(
     actor: ClinicalActor,
     plan: PlanDep,
     data: SessionCreate,
-    response: Response,
-) -> SessionRead:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Record a session: active work, passive adjuncts, pain and observations, all or nothing."""
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     detail = sessions_service.create(session, actor, plan, data)
-    response.headers["Location"] = f"/api/v1/sessions/{detail.visit.id}"
-    set_etag(response, detail.visit.version)
-    return _read(detail)
+    location = f"/api/v1/sessions/{detail.visit.id}"
+    return idempotency.created(_read(detail), location, detail.visit.version)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionRead, responses=READ_RESPONSES)

@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
 from app.core.schemas import InputSchema, Schema
-from app.core.types import LongText, Pain0to10
+from app.core.types import AwareTimestamp, LongText, Pain0to10
 from app.observations.schemas import ObservationCreate, ObservationRead
 from app.prescriptions.logs_schemas import MAX_SETS, ExerciseLogRead, SetDone
 from app.sessions.models import AdjunctKind
@@ -40,7 +40,7 @@ class AdjunctCreate(InputSchema):
 
 
 class SessionCreate(InputSchema):
-    occurred_at: AwareDatetime
+    occurred_at: AwareTimestamp
     clinician_id: uuid.UUID | None = Field(
         default=None,
         description="A clinician or admin of the clinic; defaults to the calling user "

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from app.core.auth import (
     Actor,
@@ -15,6 +15,7 @@ from app.core.auth import (
     require_role,
 )
 from app.core.types import Role
+from app.idempotency.dependencies import Idempotency, IdempotencyKeyHeader
 from app.users import service as users_service
 from app.users.models import User
 
@@ -35,3 +36,17 @@ async def admin_before_write(
 
 UserDep = Annotated[User, Depends(user_or_404)]
 AdminBeforeWrite = Annotated[Actor, Depends(admin_before_write)]
+
+
+async def idempotency_before_write(
+    request: Request,
+    session: SessionDep,
+    actor: AdminBeforeWrite,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Idempotency:
+    """Idempotency-Key for a route that awaits before it writes: the admin comes from the read
+    transaction, and the key is claimed only when the route calls `replay`, after its await."""
+    return Idempotency(session, actor, request, idempotency_key)
+
+
+IdempotencyBeforeWrite = Annotated[Idempotency, Depends(idempotency_before_write)]

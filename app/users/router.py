@@ -11,7 +11,7 @@ from app.core.pagination import PageDep
 from app.core.schemas import Page
 from app.core.types import Role
 from app.users import service as users_service
-from app.users.dependencies import AdminBeforeWrite, UserDep
+from app.users.dependencies import AdminBeforeWrite, IdempotencyBeforeWrite, UserDep
 from app.users.schemas import UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -34,15 +34,20 @@ async def list_users(
     "", response_model=UserRead, status_code=status.HTTP_201_CREATED, responses=CREATE_RESPONSES
 )
 async def create_user(
-    session: SessionDep, actor: AdminBeforeWrite, data: UserCreate, response: Response
-) -> UserRead:
+    session: SessionDep,
+    actor: AdminBeforeWrite,
+    data: UserCreate,
+    idempotency: IdempotencyBeforeWrite,
+) -> Response:
     """Create a user in the clinic."""
-    # argon2 takes ~50 ms: hash in the threadpool before the write transaction begins.
+    # argon2 takes ~50 ms: hash in the threadpool before the write transaction begins, which
+    # the key's claim opens (so a replay, rare, costs one wasted hash).
     password_hash = await run_in_threadpool(hash_password, data.password)
+    if (replayed := idempotency.replay(data)) is not None:
+        return replayed
     user = users_service.create(session, actor, data, password_hash)
-    response.headers["Location"] = f"/api/v1/users/{user.id}"
-    set_etag(response, user.version)
-    return UserRead.model_validate(user)
+    location = f"/api/v1/users/{user.id}"
+    return idempotency.created(UserRead.model_validate(user), location, user.version)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=READ_RESPONSES)

@@ -74,9 +74,15 @@ def test_purge_deletes_only_expired_keys(session: Session) -> None:
     assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
 
 
-def test_fingerprint_covers_method_path_and_body() -> None:
-    base = idempotency_service.fingerprint("POST", "/a", b"{}")
-    assert base == idempotency_service.fingerprint("POST", "/a", b"{}")
-    assert base != idempotency_service.fingerprint("POST", "/b", b"{}")
-    assert base != idempotency_service.fingerprint("POST", "/a", b'{"x":1}')
-    assert base != idempotency_service.fingerprint("PUT", "/a", b"{}")
+def test_fingerprint_covers_method_path_and_body_and_is_keyed() -> None:
+    def fingerprint(method: str, path: str, body: bytes, secret: str = "s") -> str:
+        return idempotency_service.fingerprint(method, path, body, secret=secret)
+
+    base = fingerprint("POST", "/a", b"{}")
+    assert base == fingerprint("POST", "/a", b"{}")
+    assert base != fingerprint("POST", "/b", b"{}")
+    assert base != fingerprint("POST", "/a", b'{"x":1}')
+    assert base != fingerprint("PUT", "/a", b"{}")
+    # Keyed: a body with a password is not a bare fast hash of it in the database.
+    assert base != fingerprint("POST", "/a", b"{}", secret="another")
+    assert len(base) == 64
