@@ -371,6 +371,19 @@ def test_seed_demo_gives_the_patient_an_active_plan_with_progress(
     assert all(c["status"] == "met" for c in first["criteria"])
     assert second["state"] == "current"
     assert not progress["discharge_ready"]
+    history = api.get(f"/api/v1/plans/{seeded['plan_id']}/program/history", headers=headers)
+    assert history.status_code == 200, history.text
+    rows = {p["exercise"]["name"]: p["weeks"] for p in history.json()["prescriptions"]}
+    assert len(rows) == 3
+    assert any(any(week["changed"] for week in weeks) for weeks in rows.values())
+    sessions = api.get(f"/api/v1/plans/{seeded['plan_id']}/sessions", headers=headers).json()
+    assert len(sessions["items"]) == 5
+    [prescription] = [
+        p for p in history.json()["prescriptions"] if p["exercise"]["name"] == "Goblet squat"
+    ]
+    logs = api.get(f"/api/v1/prescriptions/{prescription['prescription_id']}/logs", headers=headers)
+    assert logs.status_code == 200, logs.text
+    assert {log["source"] for log in logs.json()["items"]} == {"home", "clinic"}
 
 
 def test_housekeeping_re_audits_open_plans_and_deletes_expired_keys(rehab: Rehab) -> None:
