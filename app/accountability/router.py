@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.accountability import service as accountability_service
-from app.accountability import worklist
+from app.accountability import thresholds, worklist
 from app.accountability.schemas import AttentionCode, PlanAuditRead, WorklistItemRead
-from app.core.auth import ClinicalActor, SessionDep
-from app.core.openapi import READ_RESPONSES
+from app.accountability.thresholds import AuditThresholdsUpdate, ClinicThresholdsRead
+from app.core.auth import AdminActor, ClinicalActor, SessionDep
+from app.core.concurrency import IfMatch, set_etag
+from app.core.openapi import READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
 
@@ -34,3 +36,31 @@ async def read_worklist(
     """List the caller's active plans that need attention, most urgent first."""
     items, next_cursor = worklist.search(session, actor, page, clinician_id=clinician_id, code=code)
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/clinic/audit-thresholds", response_model=ClinicThresholdsRead, responses=READ_RESPONSES
+)
+async def read_audit_thresholds(
+    session: SessionDep, actor: ClinicalActor, response: Response
+) -> ClinicThresholdsRead:
+    """Read the clinic's audit thresholds: its own values and the defaults."""
+    answer = thresholds.read(session, actor)
+    set_etag(response, answer.version)
+    return answer
+
+
+@router.put(
+    "/clinic/audit-thresholds", response_model=ClinicThresholdsRead, responses=WRITE_RESPONSES
+)
+async def replace_audit_thresholds(
+    session: SessionDep,
+    actor: AdminActor,
+    data: AuditThresholdsUpdate,
+    version: IfMatch,
+    response: Response,
+) -> ClinicThresholdsRead:
+    """Set the clinic's audit thresholds (admins); omitted values return to the defaults."""
+    answer = thresholds.replace(session, actor, data, version)
+    set_etag(response, answer.version)
+    return answer

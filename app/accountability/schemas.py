@@ -36,7 +36,7 @@ class AuditFindingRead(Schema):
 
 
 class AuditThresholdsRead(Schema):
-    """The thresholds the audit used (the defaults from the clinical model, for now)."""
+    """The thresholds the audit used: the clinic's own where it set them, else the defaults."""
 
     not_progressing_days: int
     passive_recent_sessions: int

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.accountability import facts as audit_facts
 from app.accountability.schemas import AuditFindingRead, AuditThresholdsRead, PlanAuditRead
+from app.clinics.models import Clinic
 from app.core.auth import Actor
 from app.plans.models import AttentionRank, Plan, PlanStatus
 from app.plans.progress_schemas import PlanProgress
@@ -27,17 +28,18 @@ UNDER_WAY = (PlanStatus.active, PlanStatus.on_hold)
 OPEN = (PlanStatus.draft, *UNDER_WAY)
 
 
-def thresholds(actor: Actor) -> plan_audit.AuditThresholds:  # noqa: ARG001
-    """The clinic's audit thresholds: the defaults from the clinical model until clinics can
-    set their own."""
-    return plan_audit.AuditThresholds()
+def thresholds(session: Session, actor: Actor) -> plan_audit.AuditThresholds:
+    """The clinic's audit thresholds: its own where it set them, the clinical model's defaults
+    elsewhere."""
+    own = session.scalar(select(Clinic.audit_thresholds).where(Clinic.id == actor.clinic_id))
+    return plan_audit.AuditThresholds(**(own or {}))
 
 
 def audit(session: Session, actor: Actor, plan_id: uuid.UUID) -> PlanAuditRead:
     """The plan's findings, evaluated now."""
     now = datetime.now(UTC)
     gathered = audit_facts.gather(session, actor, plan_id, now=now)
-    used = thresholds(actor)
+    used = thresholds(session, actor)
     findings = plan_audit.audit(gathered.facts, used)
     return PlanAuditRead(
         plan_id=gathered.plan.id,
@@ -73,7 +75,9 @@ def refresh_attention(session: Session, actor: Actor, plan_id: uuid.UUID) -> Non
     now = datetime.now(UTC)
     gathered = audit_facts.gather(session, actor, plan_id, now=now)
     plan = gathered.plan
-    values = attention(plan_audit.audit(gathered.facts, thresholds(actor)), gathered.progress)
+    values = attention(
+        plan_audit.audit(gathered.facts, thresholds(session, actor)), gathered.progress
+    )
     values |= {"audited_at": now, "stage_due_on": _stage_due_on(gathered.facts)}
     session.execute(
         update(Plan)
