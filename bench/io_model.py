@@ -10,32 +10,21 @@ a free port, is checked to answer 200 with the expected PatientRead body, and is
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import importlib.util
 import json
 import os
-import platform
-import re
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core.config import Settings
-from bench import database
+from bench import database, harness
+from bench.harness import RESULTS, ROOT
 from bench.variants import BODY_FILE_VARIABLE, PATH
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 VARIANTS = {
     "a": ("async def + sync Session inline (the app)", "app.main:create_app"),
     "b": ("def + def dependency, Session (threadpool)", "bench.variants:create_threadpool_app"),
@@ -43,9 +32,6 @@ VARIANTS = {
     "d": ("async def + Core inline", "bench.variants:create_core_app"),
     "e": ("Starlette, precomputed bytes (ceiling)", "bench.variants:create_ceiling_app"),
 }
-PACKAGES = (
-    "fastapi starlette pydantic sqlalchemy uvicorn psycopg asyncpg aiosqlite uvloop httptools"
-)
 
 
 @dataclass
@@ -62,74 +48,14 @@ class Result:
     load_before: float  # 1-minute load average when the run started: others' work shows here
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def uvicorn_command(target: str, port: int, workers: int) -> list[str]:
-    command = [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
-    command += ["--log-level", "warning"]
-    if importlib.util.find_spec("uvloop"):
-        command += ["--loop", "uvloop"]
-    if importlib.util.find_spec("httptools"):
-        command += ["--http", "httptools"]
-    return command
-
-
-def fetch(url: str, token: str) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str) -> tuple[int, bytes]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode}")
-        try:
-            return fetch(url, token)
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError("the server did not answer within 30 s")
-
-
-_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def parse_wrk(output: str) -> dict[str, float]:
-    figures: dict[str, float] = {"non_2xx": 0, "socket_errors": 0}
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    count = re.search(r"(\d+) requests in", output)
-    if rate is None or count is None:
-        raise RuntimeError(f"unexpected wrk output:\n{output}")
-    figures["requests_per_s"] = float(rate[1])
-    figures["requests"] = int(count[1])
-    for percentile, value, unit in _LATENCY.findall(output):
-        figures[f"p{percentile}_ms"] = float(value) * _UNIT_MS[unit]
-    if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
-        figures["non_2xx"] = int(match[1])
-    if match := re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    ):
-        figures["socket_errors"] = sum(int(n) for n in match.groups())
-    return figures
-
-
 def run_wrk(url: str, token: str, args: argparse.Namespace, duration: int) -> str:
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency"]
-    command += ["-H", f"Authorization: Bearer {token}", url]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=duration + 30, check=True
+    return harness.run_wrk(
+        url,
+        duration=duration,
+        threads=args.threads,
+        connections=args.connections,
+        headers={"Authorization": f"Bearer {token}"},
     )
-    return done.stdout
 
 
 def measure(
@@ -142,35 +68,17 @@ def measure(
     round_: int,
 ) -> Result:
     load_before = os.getloadavg()[0]
-    port = free_port()
+    port = harness.free_port()
     target = f"http://127.0.0.1:{port}{PATH.format(patient_id=seeded.patient_id)}"
     log = Path(env[BODY_FILE_VARIABLE]).with_name(f"server-{variant}-{kind}.log")
-    command = uvicorn_command(VARIANTS[variant][1], port, args.workers)
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            command,
-            env={**env, "DATABASE_URL": url},
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            status, body = wait_until_serving(server, target, seeded.token)
-            if status != 200 or json.loads(body) != json.loads(seeded.body):
-                raise RuntimeError(f"({variant}) answered {status}: {body[:300]!r}")
-            if args.warmup > 0:
-                run_wrk(target, seeded.token, args, args.warmup)
-            figures = parse_wrk(run_wrk(target, seeded.token, args, args.duration))
-        except Exception:
-            print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    command = harness.uvicorn_command(VARIANTS[variant][1], port, args.workers)
+    with harness.serving(command, {**env, "DATABASE_URL": url}, log, port):
+        answer = harness.fetch(target, {"Authorization": f"Bearer {seeded.token}"})
+        if answer.status != 200 or json.loads(answer.body) != json.loads(seeded.body):
+            raise RuntimeError(f"({variant}) answered {answer.status}: {answer.body[:300]!r}")
+        if args.warmup > 0:
+            run_wrk(target, seeded.token, args, args.warmup)
+        figures = harness.parse_wrk(run_wrk(target, seeded.token, args, args.duration))
     return Result(
         variant=variant,
         database=kind,
@@ -250,24 +158,6 @@ def summary(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> dict[str, object]:
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES.split():
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "wrk": (wrk.stdout or wrk.stderr).split("\n")[0],
-        "packages": versions,
-    }
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.io_model",
@@ -301,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get update && apt-get install -y wrk", file=sys.stderr)
         return 2
-    info = machine()
+    info = harness.machine()
     print(json.dumps(info))
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.workers} worker(s)")
     print(HEADER, flush=True)
@@ -312,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             results += bench_database(kind, args, Path(workdir))
     print(f"\nSummary over {args.rounds} round(s):\n{summary(results)}")
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS / f"io_model-{stamp}.json"
+    out = RESULTS / f"io_model-{harness.stamp()}.json"
     out.write_text(
         json.dumps(
             {"machine": info, "args": vars(args), "results": [asdict(r) for r in results]}, indent=2
