@@ -23,12 +23,10 @@ from app.core.concurrency import check_version
 from app.core.errors import Conflict, InvalidInput, NotFound, field_error
 from app.core.orm import utcnow
 from app.core.pagination import PageParams, paginate
-from app.core.types import Role
 from app.patients.models import Patient
 from app.plans.models import Plan
-from app.users.models import User
+from app.users import service as users_service
 
-CLINICIAN_ROLES = (Role.clinician, Role.admin)
 CHILD_LISTS = {"goals", "findings", "drivers"}
 
 
@@ -65,24 +63,12 @@ def search(
 
 
 def _clinician_id(session: Session, actor: Actor, requested: uuid.UUID | None) -> uuid.UUID:
-    if requested is None:
-        if actor.role in CLINICIAN_ROLES and actor.user_id is not None:
-            return actor.user_id
+    clinician_id, errors = users_service.treating_clinician(session, actor, requested)
+    if clinician_id is None:
         raise InvalidInput(
-            "An integration key must name the assessment's clinician.",
-            errors=[field_error("/clinician_id", "required when an integration key writes")],
+            "The assessment must name an active clinician of your clinic.", errors=errors
         )
-    found = session.scalar(
-        select(User.id).where(
-            User.id == requested, User.clinic_id == actor.clinic_id, User.role.in_(CLINICIAN_ROLES)
-        )
-    )
-    if found is None:
-        raise InvalidInput(
-            "The clinician must be a clinician or admin of your clinic.",
-            errors=[field_error("/clinician_id", "no clinician or admin with this id here")],
-        )
-    return requested
+    return clinician_id
 
 
 def _check_plan(session: Session, patient: Patient, plan_id: uuid.UUID | None) -> None:

@@ -183,6 +183,8 @@ class Criterion(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     __tablename__ = "criteria"
     __table_args__ = (
         Index("ix_criteria_plan_id", "plan_id", "stage_id", "position"),
+        # selectinload(Stage.criteria) asks by stage_id alone.
+        Index("ix_criteria_stage_id", "stage_id", "position"),
         CheckConstraint("sustained_count >= 1", name="sustained_count_positive"),
         CheckConstraint(
             "(kind = 'progression') = (stage_id IS NOT NULL)", name="stage_matches_kind"

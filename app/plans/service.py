@@ -18,7 +18,6 @@ from app.core.auth import Actor
 from app.core.concurrency import check_version
 from app.core.errors import Conflict, InvalidInput, field_error
 from app.core.pagination import PageParams, paginate
-from app.core.types import Role
 from app.plans import criteria as criteria_service
 from app.plans import queries, reading
 from app.plans import stages as stages_service
@@ -26,9 +25,7 @@ from app.plans.criteria import Errors
 from app.plans.models import Plan, PlanDriver, PlanStatus, Stage
 from app.plans.schemas import PlanCreate, PlanRead, PlanUpdate, Timeline
 from app.rules.timeline import TimelineGuidance, suggest
-from app.users.models import User
-
-CLINICIAN_ROLES = (Role.clinician, Role.admin)
+from app.users import service as users_service
 
 
 def search(
@@ -103,27 +100,10 @@ def _finalised_assessment(session: Session, actor: Actor, assessment_id: uuid.UU
 
 
 def _clinician_id(session: Session, actor: Actor, requested: uuid.UUID | None) -> uuid.UUID:
-    if requested is None:
-        if actor.role in CLINICIAN_ROLES and actor.user_id is not None:
-            return actor.user_id
-        raise InvalidInput(
-            "An integration key must name the plan's clinician.",
-            errors=[field_error("/clinician_id", "required when an integration key writes")],
-        )
-    found = session.scalar(
-        select(User.id).where(
-            User.clinic_id == actor.clinic_id,
-            User.id == requested,
-            User.role.in_(CLINICIAN_ROLES),
-            User.is_active,
-        )
-    )
-    if found is None:
-        raise InvalidInput(
-            "The clinician must be an active clinician or admin of your clinic.",
-            errors=[field_error("/clinician_id", "no clinician or admin with this id here")],
-        )
-    return requested
+    clinician_id, errors = users_service.treating_clinician(session, actor, requested)
+    if clinician_id is None:
+        raise InvalidInput("The plan must name an active clinician of your clinic.", errors=errors)
+    return clinician_id
 
 
 def _driver_ids(assessment: Assessment, requested: Sequence[uuid.UUID] | None) -> list[uuid.UUID]:

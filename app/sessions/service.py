@@ -17,7 +17,6 @@ from app.core.auth import Actor
 from app.core.concurrency import check_version
 from app.core.errors import Conflict, InvalidInput, NotFound, field_error
 from app.core.pagination import PageParams, paginate
-from app.core.types import Role
 from app.observations import service as observations_service
 from app.observations.models import Observation
 from app.patients.models import Patient
@@ -26,10 +25,9 @@ from app.prescriptions import logs as logs_service
 from app.prescriptions.models import ExerciseLog, LogSource, Prescription, PrescriptionStatus
 from app.sessions.models import Adjunct, TreatmentSession
 from app.sessions.schemas import SessionCreate, SessionUpdate, WorkDone
-from app.users.models import User
+from app.users import service as users_service
 
 OPEN_PLAN = frozenset({PlanStatus.active, PlanStatus.on_hold})
-CLINICAL_ROLES = (Role.clinician, Role.admin)
 
 
 @dataclass(frozen=True)
@@ -117,25 +115,6 @@ def _next_number(session: Session, plan: Plan) -> int:
     return (latest or 0) + 1
 
 
-def _clinician(
-    session: Session, actor: Actor, requested: uuid.UUID | None
-) -> tuple[uuid.UUID | None, list[dict[str, str]]]:
-    clinician_id = requested or actor.user_id
-    if clinician_id is None:
-        return None, [field_error("/clinician_id", "required when an integration key records")]
-    found = session.scalar(
-        select(User.id).where(
-            User.clinic_id == actor.clinic_id,
-            User.id == clinician_id,
-            User.is_active,
-            User.role.in_(CLINICAL_ROLES),
-        )
-    )
-    if found is None:
-        return None, [field_error("/clinician_id", "no active clinician or admin in your clinic")]
-    return found, []
-
-
 def _prescriptions(
     session: Session, plan: Plan, work: Sequence[WorkDone]
 ) -> tuple[list[Prescription], list[dict[str, str]]]:
@@ -165,7 +144,7 @@ def _prescriptions(
 
 def create(session: Session, actor: Actor, plan: Plan, data: SessionCreate) -> SessionDetail:
     plan = _lock_open_plan(session, plan)
-    clinician_id, errors = _clinician(session, actor, data.clinician_id)
+    clinician_id, errors = users_service.treating_clinician(session, actor, data.clinician_id)
     prescriptions, work_errors = _prescriptions(session, plan, data.work)
     if errors or work_errors:
         raise InvalidInput("The session names records it may not.", errors=errors + work_errors)

@@ -137,3 +137,31 @@ def update(
     details.update({k: changes[k] for k in ("role", "is_active") if k in changes})
     audit_service.record(session, actor, "update", "user", user.id, details)
     return user
+
+
+TREATING_ROLES = (Role.clinician, Role.admin)
+
+
+def treating_clinician(
+    session: Session, actor: Actor, requested: uuid.UUID | None
+) -> tuple[uuid.UUID | None, list[dict[str, str]]]:
+    """The clinician a record names: the one requested, or else the calling clinician or admin.
+    It must be an active clinician or admin of the caller's clinic; an integration key must
+    name one. Returns the id, or the errors (pointer /clinician_id) for the caller to raise."""
+    if requested is None:
+        if actor.role in TREATING_ROLES and actor.user_id is not None:
+            return actor.user_id, []
+        return None, [field_error("/clinician_id", "required when an integration key writes")]
+    found = session.scalar(
+        select(User.id).where(
+            User.clinic_id == actor.clinic_id,
+            User.id == requested,
+            User.role.in_(TREATING_ROLES),
+            User.is_active,
+        )
+    )
+    if found is None:
+        return None, [
+            field_error("/clinician_id", "no active clinician or admin with this id here")
+        ]
+    return found, []
