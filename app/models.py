@@ -18,7 +18,7 @@ from app.idempotency.models import IdempotencyKey
 from app.measures.models import Measure
 from app.observations.models import Observation
 from app.patients.models import Patient
-from app.plans.models import Criterion, Plan, PlanDriver, PlanEvent, Stage
+from app.plans.models import Criterion, Plan, PlanDocument, PlanDriver, PlanEvent, Stage
 from app.prescriptions.models import ExerciseLog, Prescription, PrescriptionVersion
 from app.sessions.models import Adjunct, TreatmentSession
 from app.users.models import User
@@ -44,6 +44,7 @@ __all__ = [
     "Observation",
     "Patient",
     "Plan",
+    "PlanDocument",
     "PlanDriver",
     "PlanEvent",
     "Prescription",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     false,
@@ -222,3 +223,22 @@ class PlanEvent(IdMixin, ClinicOwnedMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     override: Mapped[bool] = mapped_column(default=False)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PlanDocument(ClinicOwnedMixin, Base):
+    """The plan's response and its progress, rendered on write (app.plans.documents), so that
+    reading them is one indexed lookup. Each says which state of the plan it was rendered
+    from; a read that finds them behind the plan renders afresh instead."""
+
+    __tablename__ = "plan_documents"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    plan_version: Mapped[int] = mapped_column(Integer)
+    reassessment_due: Mapped[bool]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    progress_body: Mapped[bytes] = mapped_column(LargeBinary)
+    progress_on: Mapped[date | None] = mapped_column(
+        doc="The day (UTC) the progress was evaluated on: its stage schedule counts days."
+    )
