@@ -19,6 +19,7 @@ os.environ["DATABASE_URL"] = _DATABASE_URL
 
 from app.core import migrations  # noqa: E402
 from app.core.db import get_engine, get_read_session, get_session  # noqa: E402
+from app.core.direct import DirectRead, get_direct_read  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 
@@ -80,11 +81,34 @@ def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
             session.rollback()
             raise
 
+    async def direct_read() -> Any:
+        yield SessionDirectRead(session)
+
     app.dependency_overrides[get_session] = request_session
     app.dependency_overrides[get_read_session] = request_session
+    app.dependency_overrides[get_direct_read] = direct_read
     with IsolatedSessionTestClient(app, session) as test_client:
         yield test_client
     app.dependency_overrides.clear()
+
+
+class SessionDirectRead(DirectRead):
+    """The production SQL, run inside the test's own transaction (so `statements` counts it)."""
+
+    def __init__(self, session: Session) -> None:
+        self._own = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    def fetch_one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        statement, bound = self._dialect(sql, params)
+        row = self._own.connection().exec_driver_sql(statement, bound).first()
+        return tuple(row) if row is not None else None
+
+    def session(self) -> Session:
+        return self._own
+
+    def close(self) -> None:
+        pass
 
 
 class StatementCounter:

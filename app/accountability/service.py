@@ -19,6 +19,7 @@ from app.accountability import facts as audit_facts
 from app.accountability.schemas import AuditFindingRead, AuditThresholdsRead, PlanAuditRead
 from app.clinics.models import Clinic
 from app.core.auth import Actor
+from app.plans import documents
 from app.plans.models import AttentionRank, Plan, PlanStatus
 from app.plans.progress_schemas import PlanProgress
 from app.rules import plan_audit
@@ -67,7 +68,8 @@ def attention(findings: Sequence[plan_audit.Finding], evaluation: PlanProgress) 
 
 
 def refresh_attention(session: Session, actor: Actor, plan_id: uuid.UUID) -> None:
-    """Audits the plan and evaluates its criteria again, and stores the outcome on it.
+    """Audits the plan and evaluates its criteria again, stores the outcome on it, and
+    renders its response and progress for reads (app.plans.documents).
 
     A bulk UPDATE, so the plan's version (its ETag) does not move: nothing a clinician wrote
     on the plan has changed, and their next If-Match must still match.
@@ -85,6 +87,7 @@ def refresh_attention(session: Session, actor: Actor, plan_id: uuid.UUID) -> Non
         .values(**values, updated_at=Plan.updated_at),
         execution_options={"synchronize_session": "fetch"},
     )
+    documents.store(session, plan, gathered.progress)
 
 
 def _stage_due_on(facts: plan_audit.PlanFacts) -> date | None:

@@ -134,6 +134,7 @@ def _created(session: Session, actor: Actor, plan: Plan, criterion: Criterion) -
     session.flush()
     details = {"plan_id": str(plan.id), "kind": str(criterion.kind)}
     audit_service.record(session, actor, "create", "criterion", criterion.id, details)
+    accountability_service.refresh_attention(session, actor, plan.id)
     return criterion
 
 
@@ -180,3 +181,4 @@ def delete(session: Session, actor: Actor, criterion: Criterion, expected_versio
     audit_service.record(
         session, actor, "delete", "criterion", criterion.id, {"plan_id": str(plan.id)}
     )
+    accountability_service.refresh_attention(session, actor, plan.id)

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from app.core.auth import ClinicalActor, CurrentActor, SessionDep
 from app.core.concurrency import IfMatch, set_etag
+from app.core.direct import BearerToken, DirectReadDep
 from app.core.openapi import READ_RESPONSES, WRITE_RESPONSES
-from app.plans import lifecycle
-from app.plans import progress as progress_service
+from app.plans import documents, lifecycle
 from app.plans.dependencies import VisiblePlanId
 from app.plans.progress_schemas import PlanProgress, PlanTransitionRead
 from app.plans.schemas import AdvanceRequest, DischargeRequest, PlanEventRead, ReasonRequest
@@ -23,10 +23,11 @@ def _answer(response: Response, result: PlanTransitionRead) -> PlanTransitionRea
 
 @router.get("/plans/{plan_id}/progress", response_model=PlanProgress, responses=READ_RESPONSES)
 async def read_plan_progress(
-    session: SessionDep, actor: CurrentActor, plan_id: uuid.UUID
-) -> PlanProgress:
-    """Evaluate every criterion of the plan against the patient's observations."""
-    return progress_service.get(session, actor, plan_id)
+    plan_id: uuid.UUID, reader: DirectReadDep, token: BearerToken
+) -> Response:
+    """Evaluate every criterion of the plan against the patient's observations (kept up to
+    date on every write that changes them)."""
+    return documents.read_progress(reader, token, plan_id)
 
 
 @router.get(

@@ -35,7 +35,11 @@ def with_tree(statement: Select[Plan]) -> Select[Plan]:
 
 def get_plan(session: Session, actor: Actor, plan_id: uuid.UUID, *, tree: bool = False) -> Plan:
     statement = readable(actor).where(Plan.id == plan_id)
-    plan = session.scalars(with_tree(statement) if tree else statement).first()
+    if tree:
+        # Afresh even when the session holds the plan: a write may have just changed the
+        # stages or criteria under a collection it loaded earlier.
+        statement = with_tree(statement).execution_options(populate_existing=True)
+    plan = session.scalars(statement).first()
     if plan is None:
         raise NotFound("No plan with that id in your clinic.")
     return plan

@@ -6,10 +6,12 @@ from fastapi import APIRouter, Response, status
 
 from app.core.auth import ClinicalActor, CurrentActor, SessionDep
 from app.core.concurrency import IfMatch, set_etag
+from app.core.direct import BearerToken, DirectReadDep
 from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
 from app.idempotency.dependencies import IdempotencyDep
+from app.plans import documents
 from app.plans import service as plans_service
 from app.plans.dependencies import PlanDep
 from app.plans.models import PlanStatus
@@ -51,13 +53,9 @@ async def create_plan(
 
 
 @router.get("/{plan_id}", response_model=PlanRead, responses=READ_RESPONSES)
-async def read_plan(
-    session: SessionDep, actor: CurrentActor, plan_id: uuid.UUID, response: Response
-) -> PlanRead:
+async def read_plan(plan_id: uuid.UUID, reader: DirectReadDep, token: BearerToken) -> Response:
     """Read a whole plan: drivers, timeline, stages with criteria, discharge criteria."""
-    plan = plans_service.read(session, actor, plan_id)
-    set_etag(response, plan.version)
-    return plan
+    return documents.read_plan(reader, token, plan_id)
 
 
 @router.patch("/{plan_id}", response_model=PlanRead, responses=WRITE_RESPONSES)

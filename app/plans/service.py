@@ -73,6 +73,7 @@ def create(session: Session, actor: Actor, data: PlanCreate) -> PlanRead:
     session.flush()
     details = {"assessment_id": str(assessment.id), "stages": len(plan.stages)}
     audit_service.record(session, actor, "create", "plan", plan.id, details)
+    accountability_service.refresh_attention(session, actor, plan.id)
     return reading.read(session, actor, plan.id)
 
 

@@ -111,6 +111,7 @@ def create(session: Session, actor: Actor, plan: Plan, data: StageCreate) -> Sta
     queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "create", "stage", stage.id, {"plan_id": str(plan.id)})
+    accountability_service.refresh_attention(session, actor, plan.id)
     return stage
 
 
@@ -148,6 +149,7 @@ def delete(session: Session, actor: Actor, stage: Stage, expected_version: int) 
     queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "delete", "stage", stage.id, {"plan_id": str(plan.id)})
+    accountability_service.refresh_attention(session, actor, plan.id)
 
 
 def reorder(
@@ -165,6 +167,7 @@ def reorder(
     session.flush()
     order = {"stage_ids": [str(stage_id) for stage_id in data.stage_ids]}
     audit_service.record(session, actor, "reorder_stages", "plan", plan.id, order)
+    accountability_service.refresh_attention(session, actor, plan.id)
     return [stages[stage_id] for stage_id in data.stage_ids]
 
 
