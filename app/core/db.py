@@ -58,7 +58,10 @@ def create_db_engine(url: str, *, pool_size: int = 5, busy_timeout_ms: int = 30_
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip on every checkout. A connection the server has
+    # closed fails its request with a 503 (Retry-After) and SQLAlchemy then replaces every
+    # pooled connection; direct reads (app.core.direct) retry once on a new connection.
+    return create_engine(url, pool_size=pool_size)
 
 
 @lru_cache
