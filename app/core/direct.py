@@ -112,9 +112,11 @@ class DirectRead:
         try:
             return self._execute(statement, bound)
         except self._engine.dialect.loaded_dbapi.Error as exc:
-            # A pooled connection the server closed (a restart): drop it and try once more on
-            # a new one. A read, so trying again is safe.
+            # A pooled connection the server closed (a restart): the others are likely closed
+            # too, so replace the pool, and try once more on a new connection. A read, so
+            # trying again is safe.
             self._discard()
+            self._engine.dispose()
             try:
                 return self._execute(statement, bound)
             except self._engine.dialect.loaded_dbapi.Error:
@@ -151,11 +153,16 @@ class DirectRead:
         return sql, {k: v.hex if isinstance(v, uuid.UUID) else v for k, v in params.items()}
 
     def _release(self) -> None:
-        if self._connection is not None:
+        if self._connection is None:
+            return
+        try:
             if self._postgres:
                 self._connection.driver_connection.autocommit = False
-            self._connection.close()
-            self._connection = None
+        except self._engine.dialect.loaded_dbapi.Error:
+            self._discard()  # lost since its statement: not one for the pool
+            return
+        self._connection.close()
+        self._connection = None
 
     def _discard(self) -> None:
         if self._connection is not None:
