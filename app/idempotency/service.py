@@ -1,8 +1,9 @@
 """Idempotency-Key: a retried create returns the first answer and creates nothing.
 
-The key row is inserted in the request's own transaction, before the write it guards, and gets
-the response at the end: both commit together, or neither does (a refused request leaves no key,
-so its retry runs again).
+The key row is inserted in the request's own transaction, before the write it guards, and holds
+the response by the end: both commit together, or neither does (a refused request leaves no key,
+so its retry runs again). A route that knows its answer before it writes (its ids and
+timestamps are made in Python) stores the answer in that same insert; others `complete` it.
 - A retry after the first committed finds the row: the same request replays the stored answer
   (status, body, Location and ETag as first sent); another body or path is a 422.
 - A retry while the first is still running: on PostgreSQL the insert waits on the first's
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Insert, Table, delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.auth import Actor
@@ -32,6 +35,21 @@ from app.idempotency.models import IdempotencyKey
 IN_PROGRESS = "A request with this Idempotency-Key is still in progress; retry shortly."
 # PostgreSQL's lock_not_available: the lock_timeout ran out.
 LOCK_NOT_AVAILABLE = "55P03"
+
+_keys = cast(Table, IdempotencyKey.__table__)
+_unique = [_keys.c.clinic_id, _keys.c.actor_id, _keys.c.key]
+# Built once, so their cache keys are memoised. A key that exists already is skipped by the
+# database instead of raising, so the insert needs no savepoint; RETURNING says which it was.
+_CLAIM: dict[str, Insert] = {
+    "postgresql": postgresql.insert(_keys)
+    .on_conflict_do_nothing(index_elements=_unique)
+    .returning(_keys.c.id),
+    "sqlite": sqlite.insert(_keys)
+    .on_conflict_do_nothing(index_elements=_unique)
+    .returning(_keys.c.id),
+}
+_LIMIT_LOCK_WAIT = text("SELECT set_config('lock_timeout', :timeout, true)")
+_DEFAULT_LOCK_WAIT = text("SET LOCAL lock_timeout TO DEFAULT")
 
 
 @dataclass(frozen=True)
@@ -48,31 +66,6 @@ def fingerprint(method: str, path: str, body: bytes, *, secret: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _find(session: Session, actor: Actor, key: str) -> IdempotencyKey | None:
-    return session.scalars(
-        select(IdempotencyKey).where(
-            IdempotencyKey.clinic_id == actor.clinic_id,
-            IdempotencyKey.actor_id == actor.id,
-            IdempotencyKey.key == key,
-        )
-    ).first()
-
-
-def _in_progress() -> Conflict:
-    return Conflict(IN_PROGRESS, headers={"Retry-After": "1"})
-
-
-def _replay(row: IdempotencyKey, request_hash: str) -> StoredResponse:
-    if row.request_hash != request_hash:
-        raise InvalidInput(
-            "This Idempotency-Key was used for a different request.",
-            errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "reused"}],
-        )
-    if row.status_code is None:  # only ever committed with its answer; kept as a safeguard
-        raise _in_progress()
-    return StoredResponse(row.status_code, row.response_body, dict(row.response_headers or {}))
-
-
 def claim(
     session: Session,
     actor: Actor,
@@ -83,65 +76,100 @@ def claim(
     request_hash: str,
     retention: timedelta,
     lock_wait_ms: int,
-) -> StoredResponse | IdempotencyKey:
-    """The stored answer to replay, or the claimed key row to complete after the write."""
-    now = datetime.now(UTC)
+    answer: StoredResponse | None = None,
+) -> StoredResponse | uuid.UUID:
+    """The stored answer to replay, or the id of the key row this request now holds (with
+    `answer` in it already when given; otherwise `complete` it after the write)."""
+    now, key_id = datetime.now(UTC), uuid.uuid4()
+    row = {
+        "id": key_id,
+        "clinic_id": actor.clinic_id,
+        "actor_id": actor.id,
+        "key": key,
+        "method": method,
+        "path": path,
+        "request_hash": request_hash,
+        "status_code": answer.status_code if answer else None,
+        "response_body": answer.body if answer else None,
+        "response_headers": answer.headers if answer else None,
+        "created_at": now,
+        "expires_at": now + retention,
+    }
+    if _insert(session, row, lock_wait_ms):
+        return key_id
     existing = _find(session, actor, key)
-    if existing is not None and existing.expires_at > now:
-        return _replay(existing, request_hash)
-    if existing is not None:
-        # Core, and guarded: a concurrent retry may have replaced the expired row already.
-        session.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.id == existing.id, IdempotencyKey.expires_at <= now
-            )
-        )
-        session.expunge(existing)
-    row = IdempotencyKey(
-        clinic_id=actor.clinic_id,
-        actor_id=actor.id,
-        key=key,
-        method=method,
-        path=path,
-        request_hash=request_hash,
-        created_at=now,
-        expires_at=now + retention,
-    )
-    _limit_lock_wait(session, lock_wait_ms)
+    if existing is not None and existing.expires_at <= now:
+        # Guarded: a concurrent retry may have replaced the expired row already.
+        session.execute(delete(_keys).where(_keys.c.id == existing.id, _keys.c.expires_at <= now))
+        if _insert(session, row, lock_wait_ms):
+            return key_id
+        existing = _find(session, actor, key)
+    if existing is None:  # gone between the insert and the read: purged, or rolled back
+        raise _in_progress()
+    return _replay(existing, request_hash)
+
+
+def _insert(session: Session, row: dict[str, Any], lock_wait_ms: int) -> bool:
+    """Inserts the key unless it exists; on PostgreSQL waits at most `lock_wait_ms` on a
+    concurrent request's uncommitted key (then 409, and the transaction is spoilt anyway)."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect != "postgresql":
+        return connection.execute(_CLAIM[dialect], row).first() is not None
+    # At least 1 ms: PostgreSQL reads 0 as "wait for ever", not "do not wait".
+    connection.execute(_LIMIT_LOCK_WAIT, {"timeout": f"{max(int(lock_wait_ms), 1)}ms"})
     try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        committed = _find(session, actor, key)
-        if committed is None:
-            raise _in_progress() from None
-        return _replay(committed, request_hash)
+        inserted = connection.execute(_CLAIM[dialect], row).first() is not None
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
         raise _in_progress() from None
-    finally:
-        _limit_lock_wait(session, None)
-    return row
+    connection.execute(_DEFAULT_LOCK_WAIT)
+    return inserted
 
 
-def _limit_lock_wait(session: Session, milliseconds: int | None) -> None:
-    """On PostgreSQL, how long the key's insert may wait on a concurrent request's row."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    if milliseconds is None:
-        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
-    else:
-        # At least 1 ms: PostgreSQL reads 0 as "wait for ever", not "do not wait".
-        session.execute(text(f"SET LOCAL lock_timeout = '{max(int(milliseconds), 1)}ms'"))
+def _find(session: Session, actor: Actor, key: str) -> Any:
+    return session.execute(
+        select(
+            _keys.c.id,
+            _keys.c.request_hash,
+            _keys.c.status_code,
+            _keys.c.response_body,
+            _keys.c.response_headers,
+            _keys.c.expires_at,
+        ).where(
+            _keys.c.clinic_id == actor.clinic_id,
+            _keys.c.actor_id == actor.id,
+            _keys.c.key == key,
+        )
+    ).first()
 
 
-def complete(row: IdempotencyKey, response: StoredResponse, session: Session) -> None:
-    row.status_code = response.status_code
-    row.response_body = response.body
-    row.response_headers = response.headers
-    session.flush()
+def _in_progress() -> Conflict:
+    return Conflict(IN_PROGRESS, headers={"Retry-After": "1"})
+
+
+def _replay(row: Any, request_hash: str) -> StoredResponse:
+    if row.request_hash != request_hash:
+        raise InvalidInput(
+            "This Idempotency-Key was used for a different request.",
+            errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "reused"}],
+        )
+    if row.status_code is None:  # only ever committed with its answer; kept as a safeguard
+        raise _in_progress()
+    return StoredResponse(row.status_code, row.response_body, dict(row.response_headers or {}))
+
+
+def complete(key_id: uuid.UUID, response: StoredResponse, session: Session) -> None:
+    session.execute(
+        update(_keys)
+        .where(_keys.c.id == key_id)
+        .values(
+            status_code=response.status_code,
+            response_body=response.body,
+            response_headers=response.headers,
+        )
+    )
 
 
 def purge_expired(session: Session, now: datetime) -> int:

@@ -13,8 +13,10 @@ from app.core.openapi import CREATE_RESPONSES, READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
 from app.idempotency.dependencies import IdempotencyDep
+from app.idempotency.service import StoredResponse
 from app.prescriptions import logs as logs_service
 from app.prescriptions import queries as prescription_queries
+from app.prescriptions.logs import LogTarget
 from app.prescriptions.logs_schemas import ExerciseLogRead, LogCreate, LogUpdate
 from app.prescriptions.models import ExerciseLog, Prescription
 
@@ -31,7 +33,14 @@ async def _log_or_404(log_id: uuid.UUID, session: SessionDep, actor: CurrentActo
     return logs_service.get(session, actor, log_id)
 
 
+async def _log_target_or_404(
+    prescription_id: uuid.UUID, session: SessionDep, actor: CurrentActor
+) -> LogTarget:
+    return logs_service.get_target(session, actor, prescription_id)
+
+
 PrescriptionDep = Annotated[Prescription, Depends(_prescription_or_404)]
+LogTargetDep = Annotated[LogTarget, Depends(_log_target_or_404)]
 LogDep = Annotated[ExerciseLog, Depends(_log_or_404)]
 
 
@@ -57,19 +66,22 @@ async def list_logs(
 async def create_log(
     session: SessionDep,
     actor: CurrentActor,
-    prescription: PrescriptionDep,
+    target: LogTargetDep,
     data: LogCreate,
     idempotency: IdempotencyDep,
 ) -> Response:
     """Log a home session of the exercise (or that it was skipped); retries replay the first."""
-    replayed = idempotency.replay(data)
+    log = logs_service.new_home_log(actor, target, data)
+    answer = StoredResponse(
+        status.HTTP_201_CREATED,
+        ExerciseLogRead.model_validate(log).model_dump(mode="json"),
+        {"Location": f"/api/v1/logs/{log['id']}", "ETag": etag(log["version"])},
+    )
+    replayed = idempotency.replay(data, answer)
     if replayed is not None:
         return replayed
-    log = logs_service.create(session, actor, prescription, data)
-    headers = {"Location": f"/api/v1/logs/{log.id}", "ETag": etag(log.version)}
-    return idempotency.respond(
-        status.HTTP_201_CREATED, ExerciseLogRead.model_validate(log), headers
-    )
+    logs_service.insert(session, actor, target, log)
+    return idempotency.answered(answer)
 
 
 @router.get("/logs/{log_id}", response_model=ExerciseLogRead, responses=READ_RESPONSES)
