@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 import app.models  # noqa: F401  (every table mapped, whichever routers are loaded)
-from app.api import api_router
+from app.api import API_PREFIX, ROUTERS
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -61,7 +61,8 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     install_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     _document_examples(app)
     return app
 

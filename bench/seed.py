@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import re
 import sys
 import time
 import uuid
@@ -46,6 +47,7 @@ from sqlalchemy import (
     JSON,
     Connection,
     Engine,
+    LargeBinary,
     Table,
     Uuid,
     bindparam,
@@ -76,7 +78,15 @@ from app.patients.models import Patient, Sex
 from app.patients.schemas import PatientCreate
 from app.plans import lifecycle, queries
 from app.plans import service as plans_service
-from app.plans.models import Criterion, Plan, PlanDriver, PlanEvent, PlanStatus, Stage
+from app.plans.models import (
+    Criterion,
+    Plan,
+    PlanDocument,
+    PlanDriver,
+    PlanEvent,
+    PlanStatus,
+    Stage,
+)
 from app.plans.schemas import CriterionCreate, PlanCreate, StageCreate, Timeline
 from app.prescriptions import logs as logs_service
 from app.prescriptions import service as prescriptions_service
@@ -386,7 +396,10 @@ COPIED = (
     PrescriptionVersion,
     Observation,
     ExerciseLog,
+    PlanDocument,
 )
+# Ids inside the stored renderings (plan_documents), remapped like every other id.
+UUID_TEXT = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _tables() -> list[Table]:
@@ -418,6 +431,7 @@ def _template_rows(connection: Connection, template: Template) -> dict[str, list
     read("prescription_versions", t["prescription_versions"].c.prescription_id.in_(prescriptions))
     read("observations", t["observations"].c.patient_id == template.patient_id)
     read("exercise_logs", t["exercise_logs"].c.patient_id == template.patient_id)
+    read("plan_documents", t["plan_documents"].c.plan_id == template.plan_id)
     return rows
 
 
@@ -431,12 +445,14 @@ class Layout:
 
     uuid_columns: dict[str, list[str]]
     json_columns: dict[str, list[str]]
+    binary_columns: dict[str, list[str]]
 
     @classmethod
     def of(cls, tables: list[Table]) -> Layout:
-        uuids = {t.name: [c.name for c in t.columns if isinstance(c.type, Uuid)] for t in tables}
-        jsons = {t.name: [c.name for c in t.columns if isinstance(c.type, JSON)] for t in tables}
-        return cls(uuids, jsons)
+        def named(kind: type[Any]) -> dict[str, list[str]]:
+            return {t.name: [c.name for c in t.columns if isinstance(c.type, kind)] for t in tables}
+
+        return cls(named(Uuid), named(JSON), named(LargeBinary))
 
 
 def _remap_json(value: Any, strings: dict[str, str]) -> Any:
@@ -471,6 +487,11 @@ class Copier:
         mapping[self.template_clinic] = clinic_id
         mapping[self.template_clinician] = clinician_id
         strings = {str(old): str(new) for old, new in mapping.items()}
+        encoded = {old.encode(): new.encode() for old, new in strings.items()}
+
+        def remap_bytes(found: re.Match[bytes]) -> bytes:
+            return encoded.get(found.group(0), found.group(0))
+
         out: dict[str, list[dict[str, Any]]] = {}
         for name, rows in self.template_rows.items():
             uuid_columns = self.layout.uuid_columns[name]
@@ -485,6 +506,8 @@ class Copier:
                 for column in json_columns:
                     if new[column] is not None:
                         new[column] = _remap_json(new[column], strings)
+                for column in self.layout.binary_columns[name]:
+                    new[column] = UUID_TEXT.sub(remap_bytes, new[column])
                 copied.append(new)
             out[name] = copied
         _individualise(out, n)

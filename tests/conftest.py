@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
@@ -81,8 +82,8 @@ def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
             session.rollback()
             raise
 
-    async def direct_read() -> Any:
-        yield SessionDirectRead(session)
+    async def direct_read() -> SessionDirectRead:
+        return SessionDirectRead(session)
 
     app.dependency_overrides[get_session] = request_session
     app.dependency_overrides[get_read_session] = request_session
@@ -104,11 +105,8 @@ class SessionDirectRead(DirectRead):
         row = self._own.connection().exec_driver_sql(statement, bound).first()
         return tuple(row) if row is not None else None
 
-    def session(self) -> Session:
-        return self._own
-
-    def close(self) -> None:
-        pass
+    def session(self) -> AbstractContextManager[Session]:
+        return nullcontext(self._own)
 
 
 class StatementCounter:

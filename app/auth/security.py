@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
@@ -54,16 +56,25 @@ def issue_token(settings: Settings, user_id: uuid.UUID, clinic_id: uuid.UUID) ->
 def read_token(settings: Settings, token: str) -> TokenClaims | None:
     """The token's claims, or None for any token this server did not issue or that expired."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[TOKEN_ALGORITHM],
-            audience=settings.token_audience,
-            options={"require": ["exp", "sub", "aud"]},
-        )
-        return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["clinic"]))
+        claims, expires = _verified(token, settings.secret_key, settings.token_audience)
     except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         return None
+    return claims if time.time() < expires else None
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret_key: str, audience: str) -> tuple[TokenClaims, float]:
+    """The signature checked once per token (the costly part of every request's
+    authentication), remembered; expiry is checked on every use. Raises for a bad token, so
+    that no failure is remembered."""
+    claims = jwt.decode(
+        token,
+        secret_key,
+        algorithms=[TOKEN_ALGORITHM],
+        audience=audience,
+        options={"require": ["exp", "sub", "aud"], "verify_exp": False},
+    )
+    return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["clinic"])), float(claims["exp"])
 
 
 def new_api_key_secret() -> str:

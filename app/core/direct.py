@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -96,87 +96,72 @@ def as_date(value: Any) -> date | None:
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
+@lru_cache(maxsize=256)
+def _pyformat(sql: str) -> str:
+    """`:name` (sqlite3's style) as `%(name)s` (psycopg's)."""
+    return _NAMED.sub(r"%(\1)s", sql)
+
+
 class DirectRead:
-    """One request's direct reads: `fetch_one` on a pooled driver connection, checked out on
-    first use; `session()` for a fallback that needs the ORM."""
+    """A request's direct reads: `fetch_one` takes a pooled driver connection for its one
+    statement and gives it back at once; `session()` opens a read transaction for a fallback
+    that needs the ORM."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        self._stack = ExitStack()
-        self._connection: Any = None
-        self._session: Session | None = None
 
     def fetch_one(self, sql: str, params: dict[str, Any]) -> Row | None:
         statement, bound = self._dialect(sql, params)
+        errors = self._engine.dialect.loaded_dbapi.Error
         try:
             return self._execute(statement, bound)
-        except self._engine.dialect.loaded_dbapi.Error as exc:
+        except errors as exc:
             # A pooled connection the server closed (a restart): the others are likely closed
             # too, so replace the pool, and try once more on a new connection. A read, so
             # trying again is safe.
-            self._discard()
             self._engine.dispose()
             try:
                 return self._execute(statement, bound)
-            except self._engine.dialect.loaded_dbapi.Error:
+            except errors:
                 raise ServiceUnavailable(
                     "The database is busy or unavailable; retry shortly.",
                     headers={"Retry-After": "1"},
                 ) from exc
 
-    def session(self) -> Session:
-        if self._session is None:
-            self._session = self._stack.enter_context(transaction(write=False))
-        return self._session
-
-    def close(self) -> None:
-        self._release()
-        self._stack.close()
+    def session(self) -> AbstractContextManager[Session]:
+        return transaction(write=False)
 
     def _execute(self, statement: str, params: Any) -> Row | None:
-        if self._connection is None:
-            self._connection = self._engine.raw_connection()
-            if self._postgres:
-                self._connection.driver_connection.autocommit = True
-        cursor = self._connection.cursor()
+        connection = self._engine.raw_connection()
+        driver: Any = connection.driver_connection
+        errors = self._engine.dialect.loaded_dbapi.Error
         try:
-            cursor.execute(statement, params)
-            row: Row | None = cursor.fetchone()
-            return row
-        finally:
-            cursor.close()
+            if self._postgres:
+                driver.autocommit = True
+            cursor = connection.cursor()
+            try:
+                cursor.execute(statement, params)
+                row: Row | None = cursor.fetchone()
+            finally:
+                cursor.close()
+            if self._postgres:
+                driver.autocommit = False
+        except errors:
+            connection.invalidate()  # lost: not one to give back to the pool
+            raise
+        connection.close()
+        return row
 
     def _dialect(self, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if self._postgres:
-            return _NAMED.sub(r"%(\1)s", sql), params
+            return _pyformat(sql), params
         return sql, {k: v.hex if isinstance(v, uuid.UUID) else v for k, v in params.items()}
 
-    def _release(self) -> None:
-        if self._connection is None:
-            return
-        try:
-            if self._postgres:
-                self._connection.driver_connection.autocommit = False
-        except self._engine.dialect.loaded_dbapi.Error:
-            self._discard()  # lost since its statement: not one for the pool
-            return
-        self._connection.close()
-        self._connection = None
 
-    def _discard(self) -> None:
-        if self._connection is not None:
-            self._connection.invalidate()
-            self._connection = None
+async def get_direct_read() -> DirectRead:
+    return DirectRead(get_engine())
 
 
-async def get_direct_read() -> AsyncIterator[DirectRead]:
-    reader = DirectRead(get_engine())
-    try:
-        yield reader
-    finally:
-        reader.close()
-
-
-DirectReadDep = Annotated[DirectRead, Depends(get_direct_read, scope="function")]
+DirectReadDep = Annotated[DirectRead, Depends(get_direct_read)]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]

@@ -110,7 +110,8 @@ def read_plan(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) 
     if row[9] == version and row[10] is not None and bool(row[10]) == due:
         body = bytes(row[11])
     else:
-        plan = reading.read(reader.session(), direct.actor(row), plan_id)
+        with reader.session() as session:
+            plan = reading.read(session, direct.actor(row), plan_id)
         body = plan.model_dump_json().encode()
     return Response(body, media_type=JSON, headers={"ETag": etag(version)})
 
@@ -124,6 +125,7 @@ def read_progress(reader: direct.DirectRead, token: str | None, plan_id: uuid.UU
     if fresh:
         body = bytes(row[11])
     else:
-        evaluation = progress_service.get(reader.session(), direct.actor(row), plan_id)
+        with reader.session() as session:
+            evaluation = progress_service.get(session, direct.actor(row), plan_id)
         body = evaluation.model_dump_json().encode()
     return Response(body, media_type=JSON)
