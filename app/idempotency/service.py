@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, delete, select, text, update
+from sqlalchemy import Insert, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -38,17 +38,38 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 _keys = cast(Table, IdempotencyKey.__table__)
 _unique = [_keys.c.clinic_id, _keys.c.actor_id, _keys.c.key]
+
+
+def _claim_postgresql() -> Insert:
+    """The key's insert in one round trip, waiting at most `:lock_timeout` on a concurrent
+    request's uncommitted key: the row is selected from the CTE that limits the wait (so the
+    limit is in force before the insert), and RETURNING puts the previous limit back (so it
+    holds for that insert alone). When nothing is inserted the caller resets it."""
+    previous = select(func.current_setting("lock_timeout").label("value")).cte("previous")
+    limited = (
+        select(func.set_config("lock_timeout", bindparam("lock_timeout"), True).label("value"))
+        .select_from(previous)
+        .cte("limited")
+    )
+    columns = list(_keys.c)
+    row = select(*(bindparam(c.key, type_=c.type) for c in columns)).select_from(limited)
+    restore = select(func.set_config("lock_timeout", previous.c.value, True)).scalar_subquery()
+    return (
+        postgresql.insert(_keys)
+        .from_select(columns, row)
+        .on_conflict_do_nothing(index_elements=_unique)
+        .returning(_keys.c.id, restore)
+    )
+
+
 # Built once, so their cache keys are memoised. A key that exists already is skipped by the
 # database instead of raising, so the insert needs no savepoint; RETURNING says which it was.
 _CLAIM: dict[str, Insert] = {
-    "postgresql": postgresql.insert(_keys)
-    .on_conflict_do_nothing(index_elements=_unique)
-    .returning(_keys.c.id),
+    "postgresql": _claim_postgresql(),
     "sqlite": sqlite.insert(_keys)
     .on_conflict_do_nothing(index_elements=_unique)
     .returning(_keys.c.id),
 }
-_LIMIT_LOCK_WAIT = text("SELECT set_config('lock_timeout', :timeout, true)")
 _DEFAULT_LOCK_WAIT = text("SET LOCAL lock_timeout TO DEFAULT")
 
 
@@ -117,14 +138,15 @@ def _insert(session: Session, row: dict[str, Any], lock_wait_ms: int) -> bool:
     if dialect != "postgresql":
         return connection.execute(_CLAIM[dialect], row).first() is not None
     # At least 1 ms: PostgreSQL reads 0 as "wait for ever", not "do not wait".
-    connection.execute(_LIMIT_LOCK_WAIT, {"timeout": f"{max(int(lock_wait_ms), 1)}ms"})
+    limit = {"lock_timeout": f"{max(int(lock_wait_ms), 1)}ms"}
     try:
-        inserted = connection.execute(_CLAIM[dialect], row).first() is not None
+        inserted = connection.execute(_CLAIM[dialect], {**row, **limit}).first() is not None
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
         raise _in_progress() from None
-    connection.execute(_DEFAULT_LOCK_WAIT)
+    if not inserted:  # no row returned, so the limit was not put back
+        connection.execute(_DEFAULT_LOCK_WAIT)
     return inserted
 
 

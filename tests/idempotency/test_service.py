@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.core.auth import Actor
@@ -13,6 +13,7 @@ from app.core.types import Role
 from app.idempotency import service as idempotency_service
 from app.idempotency.models import IdempotencyKey
 from app.idempotency.service import StoredResponse
+from tests import database
 from tests.builders import make_clinic
 
 HASH = "a" * 64
@@ -22,7 +23,13 @@ def _actor(session: Session) -> Actor:
     return Actor(clinic_id=make_clinic(session).id, role=Role.clinician, user_id=uuid.uuid4())
 
 
-def _claim(session: Session, actor: Actor, key: str, request_hash: str = HASH) -> object:
+def _claim(
+    session: Session,
+    actor: Actor,
+    key: str,
+    request_hash: str = HASH,
+    answer: StoredResponse | None = None,
+) -> object:
     return idempotency_service.claim(
         session,
         actor,
@@ -32,6 +39,7 @@ def _claim(session: Session, actor: Actor, key: str, request_hash: str = HASH) -
         request_hash=request_hash,
         retention=timedelta(hours=24),
         lock_wait_ms=200,
+        answer=answer,
     )
 
 
@@ -44,6 +52,33 @@ def test_claim_then_replay_then_refuse_another_request(session: Session) -> None
     assert _claim(session, actor, "k") == answer
     with pytest.raises(InvalidInput):
         _claim(session, actor, "k", request_hash="b" * 64)
+
+
+def test_an_answer_known_before_the_write_is_stored_with_the_claim(session: Session) -> None:
+    actor = _actor(session)
+    answer = StoredResponse(201, {"id": "1", "sets": [{"reps": 10}]}, {"ETag": '"1"'})
+    claimed = _claim(session, actor, "k", answer=answer)
+    assert isinstance(claimed, uuid.UUID)
+    assert _claim(session, actor, "k") == answer
+    row = session.scalars(select(IdempotencyKey)).one()
+    assert (row.id, row.status_code, row.response_body) == (claimed, 201, answer.body)
+
+
+@pytest.mark.skipif(database.kind() != "postgres", reason="PostgreSQL's lock_timeout")
+def test_the_lock_wait_limit_holds_for_the_keys_insert_alone(session: Session) -> None:
+    """A later statement of the write (a foreign key check waiting on a plan row locked by a
+    session being recorded) must not be cut short as if it were a concurrent retry."""
+
+    def lock_timeout() -> str:
+        return str(session.scalar(text("SHOW lock_timeout")))
+
+    actor = _actor(session)
+    before = lock_timeout()
+    assert isinstance(_claim(session, actor, "k"), uuid.UUID)
+    assert lock_timeout() == before
+    with pytest.raises(Conflict):  # the key exists, without an answer: nothing inserted
+        _claim(session, actor, "k")
+    assert lock_timeout() == before
 
 
 def test_a_key_committed_without_an_answer_reads_as_in_progress(session: Session) -> None:
