@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, bindparam, func, select
-from sqlalchemy import insert as insert_into
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -166,11 +165,10 @@ def new_home_log(actor: Actor, target: LogTarget, data: LogCreate) -> dict[str, 
 
 
 def insert(session: Session, actor: Actor, target: LogTarget, log: dict[str, Any]) -> None:
-    """A home log (the patient's own, or one a clinician enters for them) and its audit event:
-    two plain INSERTs sent at once, no ORM unit of work."""
+    """A home log (the patient's own, or one a clinician enters for them) and its audit event,
+    sent at once: no ORM unit of work."""
     ensure_active(target.status)
-    session.connection().execute(_INSERT, log)
-    audit_service.insert(session, actor, "create", "exercise_log", log["id"])
+    audit_service.insert_with_event(session, _logs, log, actor, "create", "exercise_log")
 
 
 def create(
@@ -192,8 +190,7 @@ def create(
     return log
 
 
-# A plain INSERT of the table, built once (its cache key is memoised).
-_INSERT = insert_into(cast(Table, ExerciseLog.__table__))
+_logs = cast(Table, ExerciseLog.__table__)
 
 
 def update(
