@@ -54,8 +54,10 @@ def _queries(seeded: Seeded, token: str) -> dict[str, Callable[[Session], Any]]:
             _user_actor(s, token),
             reading.read(s, clinician, seeded.plan_id),
         ),
-        "worklist page (clinician)": lambda s: worklist.search(s, clinician, PAGE),
-        "worklist page (admin: the whole clinic)": lambda s: worklist.search(s, admin, PAGE),
+        "worklist page (clinician)": lambda s: worklist.search(s.connection(), clinician, PAGE),
+        "worklist page (admin: the whole clinic)": lambda s: worklist.search(
+            s.connection(), admin, PAGE
+        ),
         "patients list page": lambda s: patients_service.search(s, clinician, PAGE),
         "observations list page": observations,
         "refresh_attention (every observation write)": lambda s: (

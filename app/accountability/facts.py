@@ -1,6 +1,7 @@
 """What the plan audit reads, gathered for one plan in a fixed number of statements whatever
-its size: the plan's tree (5), the evidence behind its criteria (4, app.plans.progress), its
-sessions (2), its prescriptions (1), copies of its program elsewhere in the clinic (0 or 1) and
+its size or the clinic's: the plan's tree (5), the evidence behind its criteria (4,
+app.plans.progress), its sessions (2), its prescriptions (1), whether another active plan of the
+clinic runs the same program (0 or 1: one indexed lookup of the stored program signature) and
 its latest finalised reassessment (1)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Gathered:
     plan: Plan
     facts: PlanFacts
     progress: PlanProgress
+    program_signature: str | None  # what refresh_attention stores on the plan
 
 
 def gather(session: Session, actor: Actor, plan_id: uuid.UUID, *, now: datetime) -> Gathered:
@@ -41,7 +43,8 @@ def gather(session: Session, actor: Actor, plan_id: uuid.UUID, *, now: datetime)
     evidence = progress.gather(session, actor, plan)
     evaluation = progress.build(plan, evidence, now=now)
     stage = next((s for s in plan.stages if s.id == plan.current_stage_id), None)
-    prescriptions, exercise_ids = programs.of_plan(session, plan)
+    prescriptions = programs.of_plan(session, plan)
+    signature = programs.signature(prescriptions)
     facts = PlanFacts(
         status=str(plan.status),
         created_on=plan.created_at.date(),
@@ -52,10 +55,10 @@ def gather(session: Session, actor: Actor, plan_id: uuid.UUID, *, now: datetime)
         sessions=_sessions(session, plan),
         prescriptions=prescriptions,
         series=_series(stage, evidence),
-        other_programs=programs.copies(session, plan, exercise_ids),
+        same_program_elsewhere=programs.copied(session, plan, signature),
         reassessed_at=_reassessed_at(session, plan),
     )
-    return Gathered(plan, facts, evaluation)
+    return Gathered(plan, facts, evaluation, signature)
 
 
 def _shape(plan: Plan, evidence: progress.Evidence) -> dict[str, Any]:

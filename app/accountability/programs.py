@@ -1,11 +1,17 @@
 """A plan's program as the audit reads it: each prescription with its current version's date
-and dose, and the same program elsewhere in the clinic (NOT_PROGRESSING, NOT_INDIVIDUALISED)."""
+and dose, and whether the same program runs elsewhere in the clinic (NOT_PROGRESSING,
+NOT_INDIVIDUALISED).
+
+"The same program" is a stored, indexed value: each plan keeps the digest of its active program
+(`Plan.program_signature`, written by refresh_attention), so finding a copy is one indexed
+lookup whatever the size of the clinic, never a read of other plans' prescriptions."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -67,16 +73,14 @@ def _program(clinic_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
     )
 
 
-def of_plan(session: Session, plan: Plan) -> tuple[tuple[PrescriptionFacts, ...], set[uuid.UUID]]:
-    """The plan's prescriptions, and the exercises of its active program: one statement."""
+def of_plan(session: Session, plan: Plan) -> tuple[PrescriptionFacts, ...]:
+    """The plan's prescriptions: one statement."""
     statement = _program(plan.clinic_id).where(Prescription.plan_id == plan.id)
-    rows = session.execute(statement).all()
     drivers = set(plan.driver_ids)
-    active = {row.exercise_id for row in rows if row.status is PrescriptionStatus.active}
-    return tuple(_prescription(row, drivers) for row in rows), active
+    return tuple(_prescription(row, drivers) for row in session.execute(statement))
 
 
-def _prescription(row: Row[Any], drivers: Iterable[uuid.UUID] = ()) -> PrescriptionFacts:
+def _prescription(row: Row[Any], drivers: set[uuid.UUID]) -> PrescriptionFacts:
     """A prescription tied to a driver the plan does not target is not tied to this patient's
     assessment: for the audit it has no driver."""
     return PrescriptionFacts(
@@ -98,30 +102,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def copies(
-    session: Session, plan: Plan, exercise_ids: set[uuid.UUID]
-) -> frozenset[tuple[Any, ...]]:
-    """The programs of the clinic's other active plans that share an exercise with this one (a
-    copy shares them all), as signatures: one statement, grouped here."""
-    if not exercise_ids:
-        return frozenset()
-    sharing = select(Prescription.plan_id).where(
-        Prescription.clinic_id == plan.clinic_id,
-        Prescription.status == PrescriptionStatus.active,
-        Prescription.exercise_id.in_(exercise_ids),
-        Prescription.plan_id != plan.id,
-    )
-    statement = (
-        _program(plan.clinic_id)
-        .join(Plan, Plan.id == Prescription.plan_id)
+def signature(prescriptions: Sequence[PrescriptionFacts]) -> str | None:
+    """The active program (app.rules.plan_audit.program_signature) as a short digest: equal
+    for two copies of one template, None for a plan with no active prescription."""
+    program = program_signature(prescriptions)
+    if not program:
+        return None
+    canonical = json.dumps(program, separators=(",", ":")).encode()
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def copied(session: Session, plan: Plan, digest: str | None) -> bool:
+    """Whether another active plan of the clinic runs this whole active program: one indexed
+    lookup (ix_plans_clinic_id_program_signature), none for an empty program. Plans whose
+    digest is not stored yet (NULL) are not counted until they are audited again."""
+    if digest is None:
+        return False
+    other = (
+        select(Plan.id)
         .where(
             Plan.clinic_id == plan.clinic_id,
+            Plan.program_signature == digest,
             Plan.status == PlanStatus.active,
-            Prescription.status == PrescriptionStatus.active,
-            Prescription.plan_id.in_(sharing),
+            Plan.id != plan.id,
         )
+        .limit(1)
     )
-    programs: dict[uuid.UUID, list[PrescriptionFacts]] = defaultdict(list)
-    for row in session.execute(statement):
-        programs[row.plan_id].append(_prescription(row))
-    return frozenset(program_signature(program) for program in programs.values())
+    return session.scalar(other) is not None

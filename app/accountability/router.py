@@ -10,6 +10,7 @@ from app.accountability.schemas import AttentionCode, PlanAuditRead, WorklistIte
 from app.accountability.thresholds import AuditThresholdsUpdate, ClinicThresholdsRead
 from app.core.auth import AdminActor, ClinicalActor, SessionDep
 from app.core.concurrency import IfMatch, set_etag
+from app.core.direct import BearerToken, DirectReadDep
 from app.core.openapi import READ_RESPONSES, WRITE_RESPONSES
 from app.core.pagination import PageDep
 from app.core.schemas import Page
@@ -27,15 +28,15 @@ async def read_plan_audit(
 
 @router.get("/worklist", response_model=Page[WorklistItemRead], responses=READ_RESPONSES)
 async def read_worklist(
-    session: SessionDep,
-    actor: ClinicalActor,
+    reader: DirectReadDep,
+    token: BearerToken,
     page: PageDep,
     clinician_id: uuid.UUID | None = None,
     code: AttentionCode | None = None,
-) -> Page[WorklistItemRead]:
+) -> Response:
     """List the caller's active plans that need attention, most urgent first."""
-    items, next_cursor = worklist.search(session, actor, page, clinician_id=clinician_id, code=code)
-    return Page(items=items, next_cursor=next_cursor)
+    body = worklist.read(reader, token, page, clinician_id=clinician_id, code=code)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

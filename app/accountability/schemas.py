@@ -7,7 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
+from typing_extensions import TypedDict
 
 from app.core.schemas import Schema
 from app.plans.models import PlanStatus
@@ -91,3 +92,44 @@ class WorklistItemRead(Schema):
     reason: WorklistReason
     detail: str = Field(description="The reason, in words.")
     audited_at: datetime | None = Field(description="When the stored audit was last computed.")
+
+
+# The worklist page rendered straight from the database's values, with no validation: the same
+# fields in the same order as Page[WorklistItemRead], so pydantic writes the same bytes
+# (tests/accountability/test_worklist_router.py compares them).
+
+
+class WorklistFlagsOut(TypedDict):
+    reassessment_due: bool
+    ready_to_advance: bool
+    ready_to_discharge: bool
+    overdue: bool
+
+
+class WorklistItemOut(TypedDict):
+    plan_id: uuid.UUID
+    patient_id: uuid.UUID
+    patient_name: str
+    clinician_id: uuid.UUID
+    status: PlanStatus
+    current_stage_id: uuid.UUID | None
+    current_stage_name: str | None
+    stage_due_on: date | None
+    attention_codes: list[str]
+    flags: WorklistFlagsOut
+    reason: WorklistReason
+    detail: str
+    audited_at: datetime | None
+
+
+class WorklistPageOut(TypedDict):
+    items: list[WorklistItemOut]
+    next_cursor: str | None
+
+
+_WORKLIST_PAGE = TypeAdapter(WorklistPageOut)
+
+
+def worklist_page_json(items: list[WorklistItemOut], next_cursor: str | None) -> bytes:
+    """A worklist page as the JSON of Page[WorklistItemRead]."""
+    return _WORKLIST_PAGE.dump_json({"items": items, "next_cursor": next_cursor})

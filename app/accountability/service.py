@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accountability import facts as audit_facts
+from app.accountability import worklist
 from app.accountability.schemas import AuditFindingRead, AuditThresholdsRead, PlanAuditRead
 from app.clinics.models import Clinic
 from app.core.auth import Actor
@@ -80,7 +81,13 @@ def refresh_attention(session: Session, actor: Actor, plan_id: uuid.UUID) -> Non
     values = attention(
         plan_audit.audit(gathered.facts, thresholds(session, actor)), gathered.progress
     )
-    values |= {"audited_at": now, "stage_due_on": _stage_due_on(gathered.facts)}
+    due_on = _stage_due_on(gathered.facts)
+    values |= {
+        "attention_rank": worklist.rank_on(values["attention_rank"], due_on, now.date()),
+        "audited_at": now,
+        "stage_due_on": due_on,
+        "program_signature": gathered.program_signature,
+    }
     session.execute(
         update(Plan)
         .where(Plan.clinic_id == plan.clinic_id, Plan.id == plan.id)

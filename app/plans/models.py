@@ -77,6 +77,22 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
             "attention_rank",
             "id",
         ),
+        # The worklist's plans that have run past their stage's weeks since they were audited
+        # (app.accountability.worklist): a few rows, found without reading the others.
+        Index(
+            "ix_plans_clinic_id_status_attention_rank_stage_due_on",
+            "clinic_id",
+            "status",
+            "attention_rank",
+            "stage_due_on",
+        ),
+        # Another plan of the clinic running the same program (NOT_INDIVIDUALISED).
+        Index(
+            "ix_plans_clinic_id_program_signature",
+            "clinic_id",
+            "program_signature",
+            "status",
+        ),
         CheckConstraint(
             "expected_sessions_min IS NULL OR expected_sessions_max IS NULL "
             "OR expected_sessions_min <= expected_sessions_max",
@@ -120,6 +136,11 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     audited_at: Mapped[datetime | None]
     stage_due_on: Mapped[date | None] = mapped_column(
         doc="When the current stage is due to end: its start plus its expected weeks."
+    )
+    program_signature: Mapped[str | None] = mapped_column(
+        String(32),
+        doc="A digest of the active program (app.accountability.programs.signature); NULL for "
+        "no active prescription, or not computed yet.",
     )
 
     driver_links: Mapped[list[PlanDriver]] = relationship(

@@ -102,7 +102,9 @@ class PlanFacts:
     sessions: tuple[SessionFacts, ...] = ()
     prescriptions: tuple[PrescriptionFacts, ...] = ()
     series: tuple[MeasureSeries, ...] = ()
-    other_programs: frozenset[tuple[Any, ...]] = frozenset()
+    # Another active plan of the clinic runs this plan's whole active program, the same
+    # exercises at the same doses (program_signature equal): a template copied unchanged.
+    same_program_elsewhere: bool = False
     reassessed_at: datetime | None = None
 
     @property
@@ -192,7 +194,7 @@ def not_individualised(facts: PlanFacts, _t: AuditThresholds) -> list[Finding]:
             )
         )
     program = program_signature(facts.prescriptions)
-    if program and program in facts.other_programs:
+    if program and facts.same_program_elsewhere:
         findings.append(
             Finding(
                 "NOT_INDIVIDUALISED",

@@ -7,7 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.accountability import service as accountability_service
 from app.clinics.models import Clinic
+from app.core.auth import Actor
 from app.core.types import Role
 from app.exercises.models import Exercise
 from app.plans.models import Plan, Stage
@@ -69,13 +71,16 @@ def _not_progressing(_session: Session, built: WellRun) -> Plan:
 
 
 def _not_individualised(session: Session, built: WellRun) -> Plan:
-    """Another patient's active plan in the clinic runs the very same program."""
+    """Another patient's active plan in the clinic runs the very same program (its stored
+    signature written by the refresh that every prescription write ends in)."""
     clinic = session.get_one(Clinic, built.plan.clinic_id)
     other = make_plan(session, patient=make_patient(session, clinic=clinic), active=True)
     changed = [TODAY - timedelta(days=20), TODAY - timedelta(days=3)]
     for prescription in built.program:
         exercise = session.get_one(Exercise, prescription.exercise_id)
         make_prescription(session, other, changed_on=changed, exercise=exercise)
+    actor = Actor(clinic_id=clinic.id, role=Role.clinician, user_id=other.clinician_id)
+    accountability_service.refresh_attention(session, actor, other.id)
     return built.plan
 
 

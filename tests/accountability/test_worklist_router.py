@@ -1,16 +1,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.accountability import service as accountability_service
+from app.accountability import worklist
+from app.accountability.schemas import WorklistItemRead
 from app.clinics.models import Clinic
+from app.core.auth import Actor
+from app.core.pagination import PageParams
+from app.core.schemas import Page
 from app.core.types import Role
-from app.plans.models import AttentionRank, Plan, PlanStatus
+from app.patients.models import Patient
+from app.plans.models import AttentionRank, Plan, PlanStatus, Stage
 from app.users.models import User
 from tests.accountability.builders import (
     BULK_RANKS,
@@ -19,6 +26,7 @@ from tests.accountability.builders import (
     bulk_plans,
     ids,
     listed,
+    well_run_plan,
 )
 from tests.builders import (
     auth_headers,
@@ -274,3 +282,119 @@ def _walk(client: TestClient, user: User, **filters: Any) -> list[dict[str, Any]
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+def test_the_page_is_page_of_worklist_item_read_byte_for_byte(
+    client: TestClient, session: Session, board: dict[str, Any]
+) -> None:
+    """Rendered without pydantic's validation, the bytes are still the model's own."""
+    patient = session.get_one(Patient, board["due"].patient_id)
+    patient.display_name = 'Zoë "Zed" \\ O\'Brien — 🦵\t'
+    board["advance"].audited_at = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    board["findings"].audited_at = datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=UTC)
+    for limit in (3, 50):
+        response = client.get(
+            WORKLIST_URL, params={"limit": limit}, headers=auth_headers(board["clinician"])
+        )
+
+        assert response.headers["content-type"] == "application/json"
+        page = Page[WorklistItemRead].model_validate_json(response.content)
+        assert response.content == page.model_dump_json().encode()
+    assert page.items[0].patient_name == patient.display_name
+    assert {item.current_stage_id for item in page.items} == {None}
+    assert [item.audited_at is None for item in page.items] == [
+        True,
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_a_plan_audited_past_its_stages_due_day_is_stored_overdue(
+    client: TestClient, session: Session
+) -> None:
+    built = well_run_plan(session)
+    stage = session.get_one(Stage, built.plan.current_stage_id)
+    stage.started_on = TODAY - timedelta(weeks=7)  # of 6
+    actor = Actor(clinic_id=built.plan.clinic_id, role=Role.clinician, user_id=built.clinician.id)
+    accountability_service.refresh_attention(session, actor, built.plan.id)
+
+    assert built.plan.attention_rank == AttentionRank.overdue
+    (item,) = listed(client, built.clinician)
+    assert (item["reason"], item["attention_codes"]) == ("overdue", ["MILESTONE_OVERDUE"])
+    assert item["flags"]["overdue"] is True
+
+
+def test_stored_and_calendar_overdue_plans_are_one_block_in_id_order(
+    client: TestClient, session: Session, board: dict[str, Any]
+) -> None:
+    """Plans stored overdue (audited after their due day) and plans the calendar made overdue
+    since their audit are listed together, by id, page after page."""
+    clinician = board["clinician"]
+    stored = [
+        flagged(session, clinician, rank=AttentionRank.overdue, due_on=TODAY - timedelta(days=9))
+        for _ in range(4)
+    ]
+    overdue = [*stored, board["overdue"], board["overdue_too"]]
+    headers, cursor, seen = auth_headers(clinician), None, []
+    while True:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get(WORKLIST_URL, params=params, headers=headers).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [i["plan_id"] for i in seen if i["reason"] == "overdue"] == in_order(*overdue)
+    assert [i["reason"] for i in seen] == [
+        "reassessment_due",
+        "ready_to_advance",
+        "ready_to_discharge",
+        *["overdue"] * 6,
+        "findings",
+    ]
+
+
+def test_the_calendar_alone_makes_a_plan_overdue(session: Session, board: dict[str, Any]) -> None:
+    """No write, no housekeeping: the day after the stage's due day, the page lists it overdue."""
+    actor = Actor(clinic_id=board["clinician"].clinic_id, role=Role.admin)
+    page = PageParams(limit=50, cursor=None)
+    session.flush()
+
+    def reasons(today: date) -> dict[str, str]:
+        rows, _ = worklist.search(session.connection(), actor, page, today=today)
+        return {str(row.id): worklist.item(row, today)["reason"] for row in rows}
+
+    later = TOMORROW + timedelta(days=1)
+    assert reasons(TODAY)[str(board["findings"].id)] == "findings"
+    assert str(board["quiet"].id) not in reasons(TODAY)
+    assert reasons(later)[str(board["findings"].id)] == "overdue"
+    assert reasons(later)[str(board["quiet"].id)] == "overdue"
+    assert reasons(later)[str(board["due"].id)] == "reassessment_due"
+
+
+def test_every_page_costs_two_statements_for_clinicians_and_admins(
+    client: TestClient, session: Session, statements: StatementCounter
+) -> None:
+    admin, clinician = bulk_plans(session, 300)
+
+    for user in (admin, clinician):
+        cost, _ = _page_statements(client, statements, user)
+        assert cost == 2  # the caller, then the page
+        cursor = None
+        for _ in range(4):  # into the overdue block and past it
+            params = {"limit": 40, **({"cursor": cursor} if cursor else {})}
+            cost, items = _page_statements(client, statements, user, **params)
+            assert cost == 2
+            assert items
+            cursor = _cursor_after(client, user, params)
+        cost, _ = _page_statements(client, statements, user, clinician_id=str(clinician.id))
+        assert cost == 2
+
+
+def _cursor_after(client: TestClient, user: User, params: dict[str, Any]) -> str:
+    page = client.get(WORKLIST_URL, params=params, headers=auth_headers(user)).json()
+    cursor: str = page["next_cursor"]
+    return cursor

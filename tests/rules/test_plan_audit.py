@@ -68,7 +68,6 @@ WELL_RUN = PlanFacts(
     sessions=tuple(session(n) for n in range(1, 7)),
     prescriptions=(rx(1), rx(2, changed_days_ago=10)),
     series=(series(120, 135, 150),),
-    other_programs=frozenset({(("exercise9", 3, 8, 40.0),)}),
 )
 
 
@@ -134,18 +133,33 @@ def test_a_clinic_can_change_the_threshold() -> None:
 
 
 def test_not_individualised_when_copied_or_untied() -> None:
-    mine = (rx(1), rx(2))
-    copied = replace(
-        WELL_RUN, prescriptions=mine, other_programs=frozenset({program_signature(mine)})
-    )
-    assert codes(copied) == ["NOT_INDIVIDUALISED"]
+    copied = replace(WELL_RUN, same_program_elsewhere=True)
+    (finding,) = audit(copied, T)
+    assert (finding.code, finding.severity) == ("NOT_INDIVIDUALISED", Severity.warning)
+    assert finding.evidence == {"exercises": 2}
     untied = replace(WELL_RUN, prescriptions=(rx(1, driver=None), rx(2)))
     assert codes(untied) == ["NOT_INDIVIDUALISED"]
+
+
+def test_a_plan_with_no_active_program_copies_nothing() -> None:
+    stopped = tuple(replace(p, active=False) for p in WELL_RUN.prescriptions)
+    facts = replace(WELL_RUN, prescriptions=stopped, same_program_elsewhere=True)
+    assert "NOT_INDIVIDUALISED" not in codes(facts)
 
 
 def test_program_signature_ignores_order() -> None:
     assert program_signature((rx(1), rx(2))) == program_signature((rx(2), rx(1)))
     assert program_signature((rx(1),)) != program_signature((rx(1), rx(2)))
+
+
+def test_program_signature_is_the_whole_active_program_at_its_doses() -> None:
+    """A copy is the same exercises at the same doses, and only the active ones count."""
+    mine = (rx(1), rx(2))
+    stopped = replace(rx(3), active=False)
+    assert program_signature((*mine, stopped)) == program_signature(mine)
+    heavier = replace(rx(2), signature=("exercise2", 3, 8, 42.5))
+    assert program_signature((rx(1), heavier)) != program_signature(mine)
+    assert program_signature((stopped,)) == ()
 
 
 def test_pain_only_discharge_criteria_or_an_override() -> None:

@@ -1,0 +1,43 @@
+"""program signature: each plan's active program as a stored, indexed digest; and an index for
+the worklist's plans that ran past their stage's weeks since their audit
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-28 04:40:00
+
+Plain ALTER TABLE and CREATE INDEX, no batch rebuild: SQLite cannot rebuild `plans` while other
+tables' foreign keys point at it (see 0006 and 0008). Existing plans get a NULL signature, "not
+computed yet": their next write, or `rehab housekeeping`'s daily re-audit, stores it.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("plans", sa.Column("program_signature", sa.String(length=32), nullable=True))
+    op.create_index(
+        "ix_plans_clinic_id_program_signature",
+        "plans",
+        ["clinic_id", "program_signature", "status"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_plans_clinic_id_status_attention_rank_stage_due_on",
+        "plans",
+        ["clinic_id", "status", "attention_rank", "stage_due_on"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_plans_clinic_id_status_attention_rank_stage_due_on", table_name="plans")
+    op.drop_index("ix_plans_clinic_id_program_signature", table_name="plans")
+    op.drop_column("plans", "program_signature")
