@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import Field, TypeAdapter
-from typing_extensions import TypedDict
+from pydantic import Field
 
 from app.core.schemas import Schema
 from app.plans.models import PlanStatus
@@ -94,42 +94,59 @@ class WorklistItemRead(Schema):
     audited_at: datetime | None = Field(description="When the stored audit was last computed.")
 
 
-# The worklist page rendered straight from the database's values, with no validation: the same
-# fields in the same order as Page[WorklistItemRead], so pydantic writes the same bytes
-# (tests/accountability/test_worklist_router.py compares them).
+# The worklist page written straight from the database's values, with no model built: the same
+# fields, order and formats as Page[WorklistItemRead] (tests/accountability compare the bytes).
 
 
-class WorklistFlagsOut(TypedDict):
+class WorklistRow(NamedTuple):
+    """A worklist item as plain JSON-ready values: ids, dates and times as their text."""
+
+    plan_id: str
+    patient_id: str
+    patient_name: str
+    clinician_id: str
+    status: str
+    current_stage_id: str | None
+    current_stage_name: str | None
+    stage_due_on: str | None  # ISO 8601
+    attention_codes: list[str]
     reassessment_due: bool
     ready_to_advance: bool
     ready_to_discharge: bool
     overdue: bool
-
-
-class WorklistItemOut(TypedDict):
-    plan_id: uuid.UUID
-    patient_id: uuid.UUID
-    patient_name: str
-    clinician_id: uuid.UUID
-    status: PlanStatus
-    current_stage_id: uuid.UUID | None
-    current_stage_name: str | None
-    stage_due_on: date | None
-    attention_codes: list[str]
-    flags: WorklistFlagsOut
     reason: WorklistReason
     detail: str
-    audited_at: datetime | None
+    audited_at: str | None  # ISO 8601 in UTC, "Z"
 
 
-class WorklistPageOut(TypedDict):
-    items: list[WorklistItemOut]
-    next_cursor: str | None
+_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-_WORKLIST_PAGE = TypeAdapter(WorklistPageOut)
+def _quoted(value: str | None) -> str:
+    """An id, a date or a time: text that needs no escaping."""
+    return "null" if value is None else f'"{value}"'
 
 
-def worklist_page_json(items: list[WorklistItemOut], next_cursor: str | None) -> bytes:
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _item_json(r: WorklistRow) -> str:
+    return (
+        f'{{"plan_id":"{r.plan_id}","patient_id":"{r.patient_id}",'
+        f'"patient_name":{_text(r.patient_name)},"clinician_id":"{r.clinician_id}",'
+        f'"status":{_text(r.status)},"current_stage_id":{_quoted(r.current_stage_id)},'
+        f'"current_stage_name":{_text(r.current_stage_name)},'
+        f'"stage_due_on":{_quoted(r.stage_due_on)},"attention_codes":{_text(r.attention_codes)},'
+        f'"flags":{{"reassessment_due":{_flag(r.reassessment_due)},'
+        f'"ready_to_advance":{_flag(r.ready_to_advance)},'
+        f'"ready_to_discharge":{_flag(r.ready_to_discharge)},"overdue":{_flag(r.overdue)}}},'
+        f'"reason":"{r.reason.value}","detail":{_text(r.detail)},'
+        f'"audited_at":{_quoted(r.audited_at)}}}'
+    )
+
+
+def worklist_page_json(items: list[WorklistRow], next_cursor: str | None) -> bytes:
     """A worklist page as the JSON of Page[WorklistItemRead]."""
-    return _WORKLIST_PAGE.dump_json({"items": items, "next_cursor": next_cursor})
+    body = ",".join(_item_json(item) for item in items)
+    return f'{{"items":[{body}],"next_cursor":{_text(next_cursor)}}}'.encode()

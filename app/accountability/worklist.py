@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -36,24 +36,25 @@ from sqlalchemy import (
     Connection,
     Date,
     Integer,
-    Row,
     Select,
     Uuid,
     and_,
     bindparam,
     cast,
-    literal,
+    literal_column,
     or_,
     select,
     tuple_,
+    type_coerce,
     union_all,
 )
 from sqlalchemy import String as SqlString
+from sqlalchemy.types import NullType
 
 from app.accountability.schemas import (
     AttentionCode,
-    WorklistItemOut,
     WorklistReason,
+    WorklistRow,
     worklist_page_json,
 )
 from app.core import direct
@@ -97,14 +98,13 @@ def read(
     code: AttentionCode | None = None,
 ) -> bytes:
     """The page as JSON: the caller checked (one statement on the driver's connection), then
-    the page (one statement), rendered without the ORM or validation."""
+    the page (one statement), written from the driver's values with no ORM or model."""
     actor = _caller(reader, token)
-    today = datetime.now(UTC).date()
     with reader.session() as session:
-        rows, next_cursor = search(
-            session.connection(), actor, page, clinician_id=clinician_id, code=code, today=today
+        items, next_cursor = search(
+            session.connection(), actor, page, clinician_id=clinician_id, code=code
         )
-    return worklist_page_json([item(row, today) for row in rows], next_cursor)
+    return worklist_page_json(items, next_cursor)
 
 
 def _caller(reader: direct.DirectRead, token: str | None) -> Actor:
@@ -127,8 +127,8 @@ def search(
     clinician_id: uuid.UUID | None = None,
     code: AttentionCode | None = None,
     today: date | None = None,
-) -> tuple[Sequence[Row[Any]], str | None]:
-    """A page of the worklist as rows (`columns` and `rank`), and the next page's cursor."""
+) -> tuple[list[WorklistRow], str | None]:
+    """A page of the worklist, and the next page's cursor."""
     today = today or datetime.now(UTC).date()
     clinician_id = _clinician(actor, clinician_id)
     after = _decode(page.cursor) if page.cursor else None
@@ -137,9 +137,12 @@ def search(
     params |= {"page_limit": page.limit + 1, "clinician_id": clinician_id}
     if after is not None:
         params |= {"after_rank": after.rank, "after_id": after.plan_id}
-    rows = connection.execute(statement, params).all()
+    plain = PLAIN[connection.dialect.name]
+    # Each branch arrives in its order; the page is their merge (a sort of two short runs).
+    rows = sorted(map(plain, connection.execute(statement, params).all()), key=_key)
+    items = [_item(row, today.isoformat()) for row in rows[: page.limit]]
     more = len(rows) > page.limit
-    return rows[: page.limit], _encode(rows[page.limit - 1]) if more else None
+    return items, _encode(rows[page.limit - 1]) if more else None
 
 
 def _clinician(actor: Actor, requested: uuid.UUID | None) -> uuid.UUID | None:
@@ -160,20 +163,24 @@ def _resume(after: Cursor | None) -> str:
     return "before" if after.rank < OVERDUE else "past"
 
 
-COLUMNS = (
-    plans.c.id,
-    plans.c.patient_id,
-    patients.c.display_name,
-    plans.c.clinician_id,
-    plans.c.status,
-    plans.c.current_stage_id,
-    stages.c.name.label("stage_name"),
-    plans.c.stage_due_on,
-    plans.c.attention_codes,
-    plans.c.reassessment_due,
-    plans.c.ready_to_advance,
-    plans.c.ready_to_discharge,
-    plans.c.audited_at,
+# As the driver returns them (no SQLAlchemy result processing), made plain by PLAIN.
+COLUMNS = tuple(
+    type_coerce(column, NullType()).label(name)
+    for name, column in (
+        ("id", plans.c.id),
+        ("patient_id", plans.c.patient_id),
+        ("display_name", patients.c.display_name),
+        ("clinician_id", plans.c.clinician_id),
+        ("status", plans.c.status),
+        ("current_stage_id", plans.c.current_stage_id),
+        ("stage_name", stages.c.name),
+        ("stage_due_on", plans.c.stage_due_on),
+        ("attention_codes", plans.c.attention_codes),
+        ("reassessment_due", plans.c.reassessment_due),
+        ("ready_to_advance", plans.c.ready_to_advance),
+        ("ready_to_discharge", plans.c.ready_to_discharge),
+        ("audited_at", plans.c.audited_at),
+    )
 )
 
 
@@ -181,14 +188,15 @@ COLUMNS = (
 def _statement(by_clinician: bool, code: AttentionCode | None, resume: str) -> CompoundSelect[Any]:
     """Built once per shape; every value is a bound parameter."""
     today = bindparam("today", type_=Date)
-    late = and_(plans.c.attention_rank.in_(LATER), plans.c.stage_due_on < today)
+    later = [literal_column(str(rank), Integer) for rank in LATER]  # constants, not parameters
+    late = and_(plans.c.attention_rank.in_(later), plans.c.stage_due_on < today)
     on_time = or_(
-        plans.c.attention_rank.not_in(LATER),
+        plans.c.attention_rank.not_in(later),
         plans.c.stage_due_on.is_(None),
         plans.c.stage_due_on >= today,
     )
     stored = _branch(plans.c.attention_rank, by_clinician, code).where(
-        plans.c.attention_rank < NONE, on_time
+        plans.c.attention_rank < literal_column(str(NONE), Integer), on_time
     )
     after_id = bindparam("after_id", type_=Uuid())
     if resume != "start":
@@ -196,20 +204,18 @@ def _statement(by_clinician: bool, code: AttentionCode | None, resume: str) -> C
         stored = stored.where(tuple_(plans.c.attention_rank, plans.c.id) > tuple_(*after))
     branches = [stored.order_by(plans.c.attention_rank, plans.c.id)]
     if resume != "past":  # the plans overdue since their audit, listed at overdue by id
-        overdue = _branch(literal(OVERDUE, Integer), by_clinician, code).where(late)
+        overdue = _branch(literal_column(str(OVERDUE), Integer), by_clinician, code).where(late)
         if resume == "at":
             overdue = overdue.where(plans.c.id > after_id)
         branches.append(overdue.order_by(plans.c.id))
     limit = bindparam("page_limit", type_=Integer)
-    parts = [select(*b.limit(limit).subquery().c) for b in branches]
-    page = union_all(*parts)
-    return page.order_by(page.selected_columns.rank, page.selected_columns.id).limit(limit)
+    return union_all(*(select(*b.limit(limit).subquery().c) for b in branches))
 
 
 def _branch(
     rank: ColumnElement[int], by_clinician: bool, code: AttentionCode | None
-) -> Select[Any]:
-    statement = (
+) -> Select[*tuple[Any, ...]]:
+    statement: Select[*tuple[Any, ...]] = (
         select(*COLUMNS, rank.label("rank"))
         .select_from(
             plans.join(
@@ -244,29 +250,102 @@ def _has_code(code: AttentionCode) -> ColumnElement[bool]:
     return listed
 
 
-def item(row: Row[Any], today: date) -> WorklistItemOut:
-    """A row as a WorklistItemRead's fields (app.accountability.schemas renders them)."""
-    reason = REASONS[row.rank]
-    return {
-        "plan_id": row.id,
-        "patient_id": row.patient_id,
-        "patient_name": row.display_name,
-        "clinician_id": row.clinician_id,
-        "status": row.status,
-        "current_stage_id": row.current_stage_id,
-        "current_stage_name": row.stage_name,
-        "stage_due_on": row.stage_due_on,
-        "attention_codes": row.attention_codes,
-        "flags": {
-            "reassessment_due": row.reassessment_due,
-            "ready_to_advance": row.ready_to_advance,
-            "ready_to_discharge": row.ready_to_discharge,
-            "overdue": row.stage_due_on is not None and row.stage_due_on < today,
-        },
-        "reason": reason,
-        "detail": _detail(reason, row),
-        "audited_at": row.audited_at,
-    }
+# A row made plain: ids, the date and the time as their JSON text, the codes a list.
+Plain = tuple[
+    str,
+    str,
+    str,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    list[str],
+    bool,
+    bool,
+    bool,
+    str | None,
+    int,
+]
+
+
+def _dashed(value: str) -> str:
+    """SQLAlchemy's Uuid on SQLite: 32 hex digits."""
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _sqlite(row: Any) -> Plain:
+    (plan, patient, name, clinician, status, stage, stage_name, due, codes, *flags) = row
+    audited, rank = flags[3], flags[4]
+    return (
+        _dashed(plan),
+        _dashed(patient),
+        name,
+        _dashed(clinician),
+        status,
+        None if stage is None else _dashed(stage),
+        stage_name,
+        due,  # stored as ISO 8601 text
+        json.loads(codes),
+        bool(flags[0]),
+        bool(flags[1]),
+        bool(flags[2]),
+        None if audited is None else datetime.fromisoformat(audited).isoformat() + "Z",  # UTC
+        rank,
+    )
+
+
+def _postgres(row: Any) -> Plain:
+    (plan, patient, name, clinician, status, stage, stage_name, due, codes, *flags) = row
+    audited, rank = flags[3], flags[4]
+    return (
+        str(plan),
+        str(patient),
+        name,
+        str(clinician),
+        status,
+        None if stage is None else str(stage),
+        stage_name,
+        None if due is None else due.isoformat(),
+        codes,
+        flags[0],
+        flags[1],
+        flags[2],
+        None if audited is None else audited.astimezone(UTC).isoformat()[:-6] + "Z",
+        rank,
+    )
+
+
+PLAIN: dict[str, Callable[[Any], Plain]] = {"sqlite": _sqlite, "postgresql": _postgres}
+
+
+def _key(row: Plain) -> tuple[int, str]:
+    return row[13], row[0]
+
+
+def _item(row: Plain, today: str) -> WorklistRow:
+    (plan, patient, name, clinician, status, stage, stage_name, due, codes, *_) = row
+    reassessment, advance, discharge, audited, rank = row[9:]
+    reason = REASONS[rank]
+    overdue = due is not None and due < today  # ISO 8601 dates compare as text
+    return WorklistRow(
+        plan,
+        patient,
+        name,
+        clinician,
+        status,
+        stage,
+        stage_name,
+        due,
+        codes,
+        reassessment,
+        advance,
+        discharge,
+        overdue,
+        reason,
+        _detail(reason, codes, due),
+        audited,
+    )
 
 
 REASONS = {
@@ -278,21 +357,20 @@ REASONS = {
 }
 
 
-def _detail(reason: WorklistReason, row: Row[Any]) -> str:
-    codes = ", ".join(row.attention_codes)
+def _detail(reason: WorklistReason, codes: list[str], due: str | None) -> str:
     if reason is WorklistReason.reassessment_due:
-        return f"Reassessment due: a critical finding holds ({codes})."
+        return f"Reassessment due: a critical finding holds ({', '.join(codes)})."
     if reason is WorklistReason.ready_to_advance:
         return "Ready to advance: the current stage's criteria are all met."
     if reason is WorklistReason.ready_to_discharge:
         return "Ready to discharge: every discharge criterion is met."
     if reason is WorklistReason.overdue:
-        return f"Overdue: the current stage was due on {row.stage_due_on.isoformat()}."
-    return f"Findings to review: {codes}."
+        return f"Overdue: the current stage was due on {due}."
+    return f"Findings to review: {', '.join(codes)}."
 
 
-def _encode(row: Row[Any]) -> str:
-    raw = json.dumps([row.rank, str(row.id)]).encode()
+def _encode(row: Plain) -> str:
+    raw = json.dumps([row[13], row[0]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

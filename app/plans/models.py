@@ -77,6 +77,15 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
             "attention_rank",
             "id",
         ),
+        # A clinician's worklist, in its order.
+        Index(
+            "ix_plans_clinic_id_status_clinician_id_attention_rank",
+            "clinic_id",
+            "status",
+            "clinician_id",
+            "attention_rank",
+            "id",
+        ),
         # The worklist's plans that have run past their stage's weeks since they were audited
         # (app.accountability.worklist): a few rows, found without reading the others.
         Index(

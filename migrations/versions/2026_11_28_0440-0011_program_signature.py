@@ -1,5 +1,6 @@
-"""program signature: each plan's active program as a stored, indexed digest; and an index for
-the worklist's plans that ran past their stage's weeks since their audit
+"""program signature: each plan's active program as a stored, indexed digest; and the worklist's
+indexes: a clinician's plans in worklist order, and the plans that ran past their stage's weeks
+since their audit
 
 Revision ID: 0011
 Revises: 0010
@@ -30,6 +31,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_plans_clinic_id_status_clinician_id_attention_rank",
+        "plans",
+        ["clinic_id", "status", "clinician_id", "attention_rank", "id"],
+        unique=False,
+    )
+    op.create_index(
         "ix_plans_clinic_id_status_attention_rank_stage_due_on",
         "plans",
         ["clinic_id", "status", "attention_rank", "stage_due_on"],
@@ -39,5 +46,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_plans_clinic_id_status_attention_rank_stage_due_on", table_name="plans")
+    op.drop_index("ix_plans_clinic_id_status_clinician_id_attention_rank", table_name="plans")
     op.drop_index("ix_plans_clinic_id_program_signature", table_name="plans")
     op.drop_column("plans", "program_signature")

@@ -364,8 +364,8 @@ def test_the_calendar_alone_makes_a_plan_overdue(session: Session, board: dict[s
     session.flush()
 
     def reasons(today: date) -> dict[str, str]:
-        rows, _ = worklist.search(session.connection(), actor, page, today=today)
-        return {str(row.id): worklist.item(row, today)["reason"] for row in rows}
+        items, _ = worklist.search(session.connection(), actor, page, today=today)
+        return {item.plan_id: item.reason.value for item in items}
 
     later = TOMORROW + timedelta(days=1)
     assert reasons(TODAY)[str(board["findings"].id)] == "findings"
