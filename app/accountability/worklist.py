@@ -163,17 +163,29 @@ def _resume(after: Cursor | None) -> str:
     return "before" if after.rank < OVERDUE else "past"
 
 
+# The names each come from one primary-key lookup per listed plan (a correlated subquery), so
+# that no plan of the planner's can read the clinic's patients or stages to join them.
+_PATIENT_NAME = (
+    select(patients.c.display_name)
+    .where(patients.c.clinic_id == plans.c.clinic_id, patients.c.id == plans.c.patient_id)
+    .scalar_subquery()
+)
+_STAGE_NAME = (
+    select(stages.c.name)
+    .where(stages.c.clinic_id == plans.c.clinic_id, stages.c.id == plans.c.current_stage_id)
+    .scalar_subquery()
+)
 # As the driver returns them (no SQLAlchemy result processing), made plain by PLAIN.
 COLUMNS = tuple(
     type_coerce(column, NullType()).label(name)
     for name, column in (
         ("id", plans.c.id),
         ("patient_id", plans.c.patient_id),
-        ("display_name", patients.c.display_name),
+        ("display_name", _PATIENT_NAME),
         ("clinician_id", plans.c.clinician_id),
         ("status", plans.c.status),
         ("current_stage_id", plans.c.current_stage_id),
-        ("stage_name", stages.c.name),
+        ("stage_name", _STAGE_NAME),
         ("stage_due_on", plans.c.stage_due_on),
         ("attention_codes", plans.c.attention_codes),
         ("reassessment_due", plans.c.reassessment_due),
@@ -217,19 +229,7 @@ def _branch(
 ) -> Select[*tuple[Any, ...]]:
     statement: Select[*tuple[Any, ...]] = (
         select(*COLUMNS, rank.label("rank"))
-        .select_from(
-            plans.join(
-                patients,
-                and_(
-                    patients.c.clinic_id == plans.c.clinic_id, patients.c.id == plans.c.patient_id
-                ),
-            ).outerjoin(
-                stages,
-                and_(
-                    stages.c.clinic_id == plans.c.clinic_id, stages.c.id == plans.c.current_stage_id
-                ),
-            )
-        )
+        .select_from(plans)
         .where(
             plans.c.clinic_id == bindparam("clinic_id", type_=Uuid()),
             plans.c.status == PlanStatus.active,
