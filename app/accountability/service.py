@@ -82,8 +82,8 @@ def refresh_attention(session: Session, actor: Actor, plan_id: uuid.UUID) -> Non
         plan_audit.audit(gathered.facts, thresholds(session, actor)), gathered.progress
     )
     due_on = _stage_due_on(gathered.facts)
+    values |= worklist.stored_rank(values["attention_rank"], due_on, now.date())
     values |= {
-        "attention_rank": worklist.rank_on(values["attention_rank"], due_on, now.date()),
         "audited_at": now,
         "stage_due_on": due_on,
         "program_signature": gathered.program_signature,

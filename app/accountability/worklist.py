@@ -1,19 +1,22 @@
 """The worklist: active plans that need their clinician, most urgent first.
 
 A page is one statement whose cost does not grow with the clinic: index-ordered range scans,
-and nothing sorted but the page itself. The keyset is (rank, plan id).
+a primary-key lookup per listed plan for its names, nothing sorted but the page itself. The
+keyset is (rank, plan id).
 
 The urgency is stored on write (`Plan.attention_rank`, refresh_attention), "overdue" included:
 a plan audited after its current stage's due day is stored at rank overdue. Only the calendar
-makes a plan overdue after its audit. Such a plan (stored at a later rank, `stage_due_on`
-before today) is listed at overdue all the same, until its next audit (any write, or the daily
-`rehab housekeeping`) stores it so. The page is the union of, each limited to the page:
+makes a plan overdue after its audit: one stored at a later rank keeps that due day in
+`pending_overdue_on`, and once the day has passed the page lists it at overdue all the same,
+until its next audit (any write, or the daily `rehab housekeeping`) stores it so. The page is
+the union of, each limited to the page:
 
 1. the stored order, skipping those plans: (attention_rank, id) in the order of
-   ix_plans_clinic_id_status_attention_rank (for one clinician, their few plans sorted);
-2. those plans, at overdue, by id: a range of
-   ix_plans_clinic_id_status_attention_rank_stage_due_on holding only the plans overdue since
-   their audit, at most a day's worth when housekeeping runs.
+   ix_plans_clinic_id_status_attention_rank, or for one clinician of
+   ix_plans_clinic_id_status_clinician_id_attention_rank;
+2. those plans, at overdue, by id: a range of ix_plans_clinic_id_status_pending_overdue_on that
+   holds only the plans overdue since their audit, at most a day's worth when housekeeping
+   runs (and its statistics say so to PostgreSQL's planner).
 
 Filtering by code reads the stored order until the page is full: flat for the common codes.
 """
@@ -38,7 +41,6 @@ from sqlalchemy import (
     Integer,
     Select,
     Uuid,
-    and_,
     bindparam,
     cast,
     literal_column,
@@ -75,12 +77,15 @@ READERS = frozenset({Role.admin, Role.clinician, Role.integration})
 plans, patients, stages = Plan.__table__, Patient.__table__, Stage.__table__
 
 
-def rank_on(rank: int, stage_due_on: date | None, today: date) -> int:
-    """The rank to list a plan at on `today`: overdue once its stage's due day has passed,
-    unless something more urgent holds. refresh_attention stores it; a page reads it."""
-    if rank in LATER and stage_due_on is not None and stage_due_on < today:
-        return OVERDUE
-    return rank
+def stored_rank(rank: int, stage_due_on: date | None, today: date) -> dict[str, Any]:
+    """What refresh_attention stores for the worklist: the rank to list the plan at (overdue
+    once its stage's due day has passed, unless something more urgent holds) and, while that
+    day is still ahead of a plan stored at a later rank, the day (`pending_overdue_on`)."""
+    if rank not in LATER or stage_due_on is None:
+        return {"attention_rank": rank, "pending_overdue_on": None}
+    if stage_due_on < today:
+        return {"attention_rank": OVERDUE, "pending_overdue_on": None}
+    return {"attention_rank": rank, "pending_overdue_on": stage_due_on}
 
 
 @dataclass(frozen=True)
@@ -200,15 +205,10 @@ COLUMNS = tuple(
 def _statement(by_clinician: bool, code: AttentionCode | None, resume: str) -> CompoundSelect[Any]:
     """Built once per shape; every value is a bound parameter."""
     today = bindparam("today", type_=Date)
-    later = [literal_column(str(rank), Integer) for rank in LATER]  # constants, not parameters
-    late = and_(plans.c.attention_rank.in_(later), plans.c.stage_due_on < today)
-    on_time = or_(
-        plans.c.attention_rank.not_in(later),
-        plans.c.stage_due_on.is_(None),
-        plans.c.stage_due_on >= today,
-    )
+    pending = plans.c.pending_overdue_on
     stored = _branch(plans.c.attention_rank, by_clinician, code).where(
-        plans.c.attention_rank < literal_column(str(NONE), Integer), on_time
+        plans.c.attention_rank < literal_column(str(NONE), Integer),
+        or_(pending.is_(None), pending >= today),
     )
     after_id = bindparam("after_id", type_=Uuid())
     if resume != "start":
@@ -216,7 +216,8 @@ def _statement(by_clinician: bool, code: AttentionCode | None, resume: str) -> C
         stored = stored.where(tuple_(plans.c.attention_rank, plans.c.id) > tuple_(*after))
     branches = [stored.order_by(plans.c.attention_rank, plans.c.id)]
     if resume != "past":  # the plans overdue since their audit, listed at overdue by id
-        overdue = _branch(literal_column(str(OVERDUE), Integer), by_clinician, code).where(late)
+        rank = literal_column(str(OVERDUE), Integer)
+        overdue = _branch(rank, by_clinician, code).where(pending < today)
         if resume == "at":
             overdue = overdue.where(plans.c.id > after_id)
         branches.append(overdue.order_by(plans.c.id))

@@ -89,11 +89,10 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
         # The worklist's plans that have run past their stage's weeks since they were audited
         # (app.accountability.worklist): a few rows, found without reading the others.
         Index(
-            "ix_plans_clinic_id_status_attention_rank_stage_due_on",
+            "ix_plans_clinic_id_status_pending_overdue_on",
             "clinic_id",
             "status",
-            "attention_rank",
-            "stage_due_on",
+            "pending_overdue_on",
         ),
         # Another plan of the clinic running the same program (NOT_INDIVIDUALISED).
         Index(
@@ -145,6 +144,10 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     audited_at: Mapped[datetime | None]
     stage_due_on: Mapped[date | None] = mapped_column(
         doc="When the current stage is due to end: its start plus its expected weeks."
+    )
+    pending_overdue_on: Mapped[date | None] = mapped_column(
+        doc="stage_due_on while the stored attention_rank comes after overdue: from the next "
+        "day the worklist lists the plan as overdue, until an audit stores that rank."
     )
     program_signature: Mapped[str | None] = mapped_column(
         String(32),

@@ -248,6 +248,7 @@ def _bulk_row(
     i: int, clinic: Clinic, assessment_id: uuid.UUID, patient_id: uuid.UUID, clinicians: list[User]
 ) -> dict[str, Any]:
     rank = BULK_RANKS[i % len(BULK_RANKS)]
+    due_on = TODAY - timedelta(days=1) if i % 7 == 0 else TODAY + timedelta(days=1)
     return {
         "id": uuid.uuid4(),
         "clinic_id": clinic.id,
@@ -259,7 +260,9 @@ def _bulk_row(
         "attention_rank": rank.value,
         "attention_codes": ["STALLED"] if rank is AttentionRank.reassessment_due else [],
         "reassessment_due": rank is AttentionRank.reassessment_due,
-        "stage_due_on": TODAY - timedelta(days=1) if i % 7 == 0 else TODAY + timedelta(days=1),
+        "stage_due_on": due_on,
+        # As audited two days ago: those due yesterday were not overdue yet.
+        "pending_overdue_on": due_on if rank > AttentionRank.overdue else None,
     }
 
 

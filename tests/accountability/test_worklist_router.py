@@ -50,7 +50,8 @@ def flagged(
     due_on: Any = TOMORROW,
     status: PlanStatus = PlanStatus.active,
 ) -> Plan:
-    """A plan whose stored attention is set by hand (as refresh_attention would store it)."""
+    """A plan whose stored attention is set by hand, as refresh_attention stores it when the
+    plan was audited before its stage's due day."""
     clinic = session.get_one(Clinic, clinician.clinic_id)
     plan = make_plan(session, clinician=clinician, patient=make_patient(session, clinic=clinic))
     plan.status = status
@@ -60,6 +61,7 @@ def flagged(
     plan.ready_to_advance = rank is AttentionRank.ready_to_advance
     plan.ready_to_discharge = rank is AttentionRank.ready_to_discharge
     plan.stage_due_on = due_on
+    plan.pending_overdue_on = due_on if rank.value in worklist.LATER else None
     session.flush()
     return plan
 
@@ -398,3 +400,24 @@ def _cursor_after(client: TestClient, user: User, params: dict[str, Any]) -> str
     page = client.get(WORKLIST_URL, params=params, headers=auth_headers(user)).json()
     cursor: str = page["next_cursor"]
     return cursor
+
+
+@pytest.mark.parametrize(
+    ("rank", "due_on", "stored", "pending"),
+    [
+        (AttentionRank.findings, TOMORROW, AttentionRank.findings, TOMORROW),
+        (AttentionRank.none, TODAY, AttentionRank.none, TODAY),
+        (AttentionRank.findings, YESTERDAY, AttentionRank.overdue, None),
+        (AttentionRank.none, YESTERDAY, AttentionRank.overdue, None),
+        (AttentionRank.ready_to_advance, YESTERDAY, AttentionRank.ready_to_advance, None),
+        (AttentionRank.reassessment_due, TOMORROW, AttentionRank.reassessment_due, None),
+        (AttentionRank.findings, None, AttentionRank.findings, None),
+    ],
+)
+def test_what_an_audit_stores_for_the_worklist(
+    rank: AttentionRank, due_on: date | None, stored: AttentionRank, pending: date | None
+) -> None:
+    assert worklist.stored_rank(rank.value, due_on, TODAY) == {
+        "attention_rank": stored.value,
+        "pending_overdue_on": pending,
+    }
