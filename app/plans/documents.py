@@ -14,6 +14,7 @@ day) renders afresh through the ORM instead: slower, never stale.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -51,11 +52,12 @@ def store(session: Session, plan: Plan, progress: PlanProgress) -> None:
     }
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PlanDocument)
-    statement = insert.values(**values)
+    statement = insert.values(**values, revision=1)
+    changes = {key: statement.excluded[key] for key in values if key != "plan_id"}
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[PlanDocument.plan_id],
-            set_={key: statement.excluded[key] for key in values if key != "plan_id"},
+            set_={**changes, "revision": PlanDocument.revision + 1},
         )
     )
 
@@ -67,35 +69,54 @@ def forget_progress(session: Session, clinic_id: uuid.UUID) -> None:
     )
 
 
-def _query(rendering: str) -> str:
-    # Columns after the caller's: plan id, status, version, reassessment_due; the document's
-    # plan_version, reassessment_due, the rendering and progress_on.
-    return (
-        "SELECT c.clinic_id, c.role, c.user_id, c.api_key_id, c.patient_id,"
-        " p.id, p.status, p.version, p.reassessment_due,"
-        f" d.plan_version, d.reassessment_due, d.{rendering}, d.progress_on"
-        " FROM ({caller}) c"
-        " LEFT JOIN plans p ON p.clinic_id = c.clinic_id AND p.id = :plan_id"
-        " AND (c.role <> 'patient' OR p.patient_id = c.patient_id)"
-        " LEFT JOIN plan_documents d ON d.clinic_id = p.clinic_id AND d.plan_id = p.id"
-    )
-
-
-_PLAN = _query("body")
-_PROGRESS = _query("progress_body")
+# Columns after the caller's (0-4): the plan's id, status, version and reassessment_due
+# (5-8); the document's plan_version, reassessment_due, progress_on and revision (9-12).
+_STATE = (
+    "SELECT c.clinic_id, c.role, c.user_id, c.api_key_id, c.patient_id,"
+    " p.id, p.status, p.version, p.reassessment_due,"
+    " d.plan_version, d.reassessment_due, d.progress_on, d.revision"
+    " FROM ({caller}) c"
+    " LEFT JOIN plans p ON p.clinic_id = c.clinic_id AND p.id = :plan_id"
+    " AND (c.role <> 'patient' OR p.patient_id = c.patient_id)"
+    " LEFT JOIN plan_documents d ON d.clinic_id = p.clinic_id AND d.plan_id = p.id"
+)
+_RENDERING = "SELECT {column} FROM plan_documents WHERE plan_id = :plan_id AND revision = :revision"
 
 
 @cache
-def _statement(query: str, caller: str) -> str:
-    return query.format(caller=caller)
+def _statement(caller: str) -> str:
+    return _STATE.format(caller=caller)
 
 
-def _fetch(
-    reader: direct.DirectRead, query: str, token: str | None, plan_id: uuid.UUID
-) -> tuple[Any, ...]:
+class _Renderings:
+    """The renderings this process has served lately, by plan and revision. Only ever used
+    after the statement that checks the caller has found the same revision current, so it
+    saves moving the bytes from the database, never a check: a revision is written once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._bytes: OrderedDict[tuple[uuid.UUID, int, str], bytes] = OrderedDict()
+
+    def get(self, key: tuple[uuid.UUID, int, str]) -> bytes | None:
+        found = self._bytes.get(key)
+        if found is not None:
+            self._bytes.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[uuid.UUID, int, str], body: bytes) -> None:
+        self._bytes[key] = body
+        if len(self._bytes) > self._size:
+            self._bytes.popitem(last=False)
+
+
+_renderings = _Renderings(size=2048)
+
+
+def _state(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> tuple[Any, ...]:
+    """The caller, the plan's state and its stored renderings' state, in one statement."""
     caller = direct.credentials(token)
     params = {**caller.params, "plan_id": plan_id}
-    row = reader.fetch_one(_statement(query, caller.sql), params)
+    row = reader.fetch_one(_statement(caller.sql), params)
     if row is None:
         raise Unauthorized("The credentials are invalid, expired or revoked.")
     if row[5] is None:
@@ -103,28 +124,45 @@ def _fetch(
     return row
 
 
+def _stored(
+    reader: direct.DirectRead, plan_id: uuid.UUID, revision: int, column: str
+) -> bytes | None:
+    """The stored rendering of that revision: from memory, or one statement more."""
+    key = (plan_id, revision, column)
+    body = _renderings.get(key)
+    if body is None:
+        row = reader.fetch_one(
+            _RENDERING.format(column=column), {"plan_id": plan_id, "revision": revision}
+        )
+        if row is None:  # rendered again since the first statement
+            return None
+        body = bytes(row[0])
+        _renderings.put(key, body)
+    return body
+
+
 def read_plan(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> Response:
     """The plan's response with its ETag: the stored rendering while it is the plan's own."""
-    row = _fetch(reader, _PLAN, token, plan_id)
+    row = _state(reader, token, plan_id)
     version, due = row[7], bool(row[8])
+    body = None
     if row[9] == version and row[10] is not None and bool(row[10]) == due:
-        body = bytes(row[11])
-    else:
+        body = _stored(reader, plan_id, row[12], "body")
+    if body is None:
         with reader.session() as session:
             plan = reading.read(session, direct.actor(row), plan_id)
-        body = plan.model_dump_json().encode()
+        body, version = plan.model_dump_json().encode(), plan.version
     return Response(body, media_type=JSON, headers={"ETag": etag(version)})
 
 
 def read_progress(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> Response:
     """The plan's progress: the stored evaluation while the plan is unchanged, under way,
     and it is still the day it was evaluated on."""
-    row = _fetch(reader, _PROGRESS, token, plan_id)
+    row = _state(reader, token, plan_id)
     today = datetime.now(UTC).date()
-    fresh = row[9] == row[7] and row[6] in STORED_PROGRESS and direct.as_date(row[12]) == today
-    if fresh:
-        body = bytes(row[11])
-    else:
+    fresh = row[9] == row[7] and row[6] in STORED_PROGRESS and direct.as_date(row[11]) == today
+    body = _stored(reader, plan_id, row[12], "progress_body") if fresh else None
+    if body is None:
         with reader.session() as session:
             evaluation = progress_service.get(session, direct.actor(row), plan_id)
         body = evaluation.model_dump_json().encode()

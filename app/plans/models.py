@@ -275,3 +275,6 @@ class PlanDocument(ClinicOwnedMixin, Base):
     progress_on: Mapped[date | None] = mapped_column(
         doc="The day (UTC) the progress was evaluated on: its stage schedule counts days."
     )
+    revision: Mapped[int] = mapped_column(
+        Integer, doc="Moves on every rendering: what a process may remember them by."
+    )

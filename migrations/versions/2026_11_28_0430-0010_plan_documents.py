@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("progress_body", sa.LargeBinary(), nullable=False),
         sa.Column("progress_on", sa.Date(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("clinic_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinics.id"], name=op.f("fk_plan_documents_clinic_id_clinics")

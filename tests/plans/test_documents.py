@@ -1,5 +1,5 @@
-"""The plan's response and progress are rendered on write and served in one statement: after
-every kind of write they equal what the ORM renders afresh, and a rendering left behind by
+"""The plan's response and progress are rendered on write and served from the stored rendering:
+after every kind of write they equal what the ORM renders afresh, and a rendering left behind by
 the plan is never served."""
 
 from __future__ import annotations
@@ -45,6 +45,21 @@ def actor_of(user: User) -> Actor:
     )
 
 
+def _twice(client: TestClient, statements: StatementCounter, url: str, user: User) -> Any:
+    costs, bodies = [], []
+    for _ in range(2):
+        statements.reset()
+        response = client.get(url, headers=auth_headers(user))
+        assert response.status_code == 200, response.text
+        costs.append(len(statements))
+        bodies.append(response.content)
+    # Two statements the first time a process serves a rendering (the caller and the plan's
+    # state; the stored bytes), one once it has them.
+    assert costs[0] in (1, 2) and costs[1] == 1, statements.statements
+    assert bodies[0] == bodies[1]
+    return response
+
+
 def served_plan(
     client: TestClient,
     session: Session,
@@ -52,11 +67,8 @@ def served_plan(
     plan_id: str,
     user: User,
 ) -> dict[str, Any]:
-    """GET the plan: it must be one statement and equal the ORM's fresh rendering."""
-    statements.reset()
-    response = client.get(plan_url(plan_id), headers=auth_headers(user))
-    assert response.status_code == 200, response.text
-    assert len(statements) == 1, statements.statements
+    """GET the plan: served from its stored rendering, equal to the ORM's fresh one."""
+    response = _twice(client, statements, plan_url(plan_id), user)
     fresh = reading.read(session, actor_of(user), uuid.UUID(plan_id))
     assert response.json() == json.loads(fresh.model_dump_json())
     assert response.headers["etag"] == f'"{fresh.version}"'
@@ -72,15 +84,10 @@ def served_progress(
     plan_id: str,
     user: User,
 ) -> dict[str, Any]:
-    """GET the progress of a plan under way: one statement, equal to a fresh evaluation but
+    """GET the progress of a plan under way: its stored rendering, equal to a fresh evaluation but
     for when it was evaluated."""
-    statements.reset()
-    response = client.get(plan_url(plan_id, "progress"), headers=auth_headers(user))
-    assert response.status_code == 200, response.text
-    assert len(statements) == 1, statements.statements
-    fresh = json.loads(
-        progress.get(session, actor_of(user), uuid.UUID(plan_id)).model_dump_json()
-    )
+    response = _twice(client, statements, plan_url(plan_id, "progress"), user)
+    fresh = json.loads(progress.get(session, actor_of(user), uuid.UUID(plan_id)).model_dump_json())
     body: dict[str, Any] = response.json()
     assert {**body, "evaluated_at": None} == {**fresh, "evaluated_at": None}
     evaluated = datetime.fromisoformat(body["evaluated_at"])
