@@ -53,7 +53,7 @@ class AttentionRank(IntEnum):
     reassessment_due = 0
     ready_to_advance = 1
     ready_to_discharge = 2
-    overdue = 3  # never stored: the worklist reads it from stage_due_on and today's date
+    overdue = 3  # stored on refresh; pending_overdue_on covers the days since the last refresh
     findings = 4
     none = 9
 
