@@ -55,7 +55,8 @@ def _twice(client: TestClient, statements: StatementCounter, url: str, user: Use
         bodies.append(response.content)
     # Two statements the first time a process serves a rendering (the caller and the plan's
     # state; the stored bytes), one once it has them.
-    assert costs[0] in (1, 2) and costs[1] == 1, statements.statements
+    assert costs[0] in (1, 2), statements.statements
+    assert costs[1] == 1, statements.statements
     assert bodies[0] == bodies[1]
     return response
 
