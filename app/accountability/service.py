@@ -20,9 +20,9 @@ from app.accountability import worklist
 from app.accountability.schemas import AuditFindingRead, AuditThresholdsRead, PlanAuditRead
 from app.clinics.models import Clinic
 from app.core.auth import Actor
-from app.plans import documents
 from app.plans.models import AttentionRank, Plan, PlanStatus
 from app.plans.progress_schemas import PlanProgress
+from app.projections import renderings
 from app.rules import plan_audit
 from app.rules.timeline import stage_schedule
 
@@ -94,7 +94,7 @@ def refresh_attention(session: Session, actor: Actor, plan_id: uuid.UUID) -> Non
         .values(**values, updated_at=Plan.updated_at),
         execution_options={"synchronize_session": "fetch"},
     )
-    documents.store(session, plan, gathered.progress)
+    renderings.store(session, plan, gathered.progress)
 
 
 def _stage_due_on(facts: plan_audit.PlanFacts) -> date | None:

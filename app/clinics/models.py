@@ -20,3 +20,11 @@ class Clinic(IdMixin, TimestampMixin, VersionMixin, Base):
     audit_thresholds: Mapped[dict[str, Any]] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"), default=dict, server_default=text("'{}'")
     )
+    inputs_version: Mapped[int] = mapped_column(
+        Integer,
+        default=0,
+        server_default=text("0"),
+        doc="Moves when an input every plan of the clinic is projected from changes (its audit "
+        "thresholds, one of its measures): a plan projected with an older one is stale "
+        "(app.projections).",
+    )

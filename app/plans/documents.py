@@ -20,53 +20,18 @@ from functools import cache
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from app.core import direct
 from app.core.concurrency import etag
 from app.core.errors import NotFound, Unauthorized
 from app.plans import progress as progress_service
 from app.plans import reading
-from app.plans.models import Plan, PlanDocument, PlanStatus
-from app.plans.progress_schemas import PlanProgress
+from app.plans.models import PlanStatus
 
 JSON = "application/json"
 # Observations on a plan under way refresh it (refresh_patient); a draft's or an ended
 # plan's progress is evaluated afresh on every read.
 STORED_PROGRESS = frozenset({PlanStatus.active.value, PlanStatus.on_hold.value})
-
-
-def store(session: Session, plan: Plan, progress: PlanProgress) -> None:
-    """Renders the plan (loaded with its tree) and stores it with its progress: three
-    statements (the plan's targeted drivers, its overrides, the upsert)."""
-    values: dict[str, Any] = {
-        "plan_id": plan.id,
-        "clinic_id": plan.clinic_id,
-        "plan_version": plan.version,
-        "reassessment_due": plan.reassessment_due,
-        "body": reading.plan_read(session, plan).model_dump_json().encode(),
-        "progress_body": progress.model_dump_json().encode(),
-        "progress_on": progress.evaluated_at.astimezone(UTC).date(),
-    }
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PlanDocument)
-    statement = insert.values(**values, revision=1)
-    changes = {key: statement.excluded[key] for key in values if key != "plan_id"}
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PlanDocument.plan_id],
-            set_={**changes, "revision": PlanDocument.revision + 1},
-        )
-    )
-
-
-def forget_progress(session: Session, clinic_id: uuid.UUID) -> None:
-    """Marks the clinic's stored progress stale (a measure it is judged by changed)."""
-    session.execute(
-        update(PlanDocument).where(PlanDocument.clinic_id == clinic_id).values(progress_on=None)
-    )
 
 
 # Columns after the caller's (0-4): the plan's id, status, version and reassessment_due

@@ -94,6 +94,12 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
             "status",
             "pending_overdue_on",
         ),
+        # The plans projected before the clinic's latest clinic-wide change (app.projections).
+        Index(
+            "ix_plans_clinic_id_projected_inputs_version",
+            "clinic_id",
+            "projected_inputs_version",
+        ),
         # Another plan of the clinic running the same program (NOT_INDIVIDUALISED).
         Index(
             "ix_plans_clinic_id_program_signature",
@@ -128,7 +134,7 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
     discharge_override_category: Mapped[DischargeOverrideCategory | None] = mapped_column(
         _enum(DischargeOverrideCategory)
     )
-    # Computed on write (app.accountability.service.refresh_attention), so that reads and the
+    # Computed by the projection step (app.projections), so that reads and the
     # worklist cost one indexed lookup. Server defaults fill the rows that predate them.
     attention_codes: Mapped[list[str]] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"), default=list, server_default=text("'[]'")
@@ -153,6 +159,14 @@ class Plan(IdMixin, ClinicOwnedMixin, TimestampMixin, VersionMixin, Base):
         String(32),
         doc="A digest of the active program (app.accountability.programs.signature); NULL for "
         "no active prescription, or not computed yet.",
+    )
+
+    projected_inputs_version: Mapped[int] = mapped_column(
+        Integer,
+        default=0,
+        server_default=text("0"),
+        doc="The clinic's inputs_version the stored projection (the columns above and the "
+        "plan's documents) was computed with: behind the clinic's, it is stale.",
     )
 
     driver_links: Mapped[list[PlanDriver]] = relationship(
