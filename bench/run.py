@@ -55,6 +55,7 @@ REAL = (
     "worklist",
     "worklist_admin",
     "patients",
+    "patient",
     "observations",
     "log_post",
     "observation_batch",
@@ -65,6 +66,7 @@ LABELS = {
     "worklist": "GET /worklist (clinician)",
     "worklist_admin": "GET /worklist (admin, whole clinic)",
     "patients": "GET /patients (first page)",
+    "patient": "GET /patients/{id} (one record)",
     "observations": "GET /patients/{id}/observations",
     "log_post": "POST home log (Idempotency-Key)",
     "observation_batch": "POST 5 observations (batch)",
@@ -193,6 +195,7 @@ def real_requests(ctx: Context) -> dict[str, Request]:
         "worklist": Request("/api/v1/worklist", clinician, ok),
         "worklist_admin": Request("/api/v1/worklist", _bearer(tokens["admin"]), ok),
         "patients": Request("/api/v1/patients", clinician, ok),
+        "patient": Request(f"/api/v1/patients/{s.patient_id}", clinician, ok),
         "observations": Request(f"/api/v1/patients/{s.patient_id}/observations", clinician, ok),
         "log_post": Request(logs[0][0], {}, _status(201), "POST", _log_body(), rotation=logs),
         "observation_batch": Request(
