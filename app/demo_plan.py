@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app import demo_program
-from app.accountability import service as accountability_service
 from app.core.auth import Actor
 from app.core.types import Side
 from app.observations import service as observations_service
@@ -126,7 +125,6 @@ def add(
     session.flush()
     plan = queries.get_plan(session, actor, created.id, tree=True)
     demo_program.add(session, actor, plan, start, now)
-    accountability_service.refresh_attention(session, actor, plan.id)
     return plan
 
 

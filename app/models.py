@@ -53,3 +53,8 @@ __all__ = [
     "TreatmentSession",
     "User",
 ]
+
+# Every session projects the plans its transaction changed before it commits.
+from app.projections import unit_of_work
+
+unit_of_work.install()

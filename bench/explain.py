@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.accountability import worklist
 from app.core.auth import Actor, _user_actor
 from app.core.db import create_db_engine
@@ -27,6 +26,7 @@ from app.observations import service as observations_service
 from app.patients import service as patients_service
 from app.patients.models import Patient
 from app.plans import reading
+from app.projections import step
 from bench.seed import Seeded
 
 PAGE = PageParams(limit=50, cursor=None)
@@ -60,8 +60,8 @@ def _queries(seeded: Seeded, token: str) -> dict[str, Callable[[Session], Any]]:
         ),
         "patients list page": lambda s: patients_service.search(s, clinician, PAGE),
         "observations list page": observations,
-        "refresh_attention (every observation write)": lambda s: (
-            accountability_service.refresh_attention(s, clinician, seeded.plan_id)
+        "the projection step (every observation write)": lambda s: step.project(
+            s, [(clinician.clinic_id, seeded.plan_id)]
         ),
     }
 

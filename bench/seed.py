@@ -22,8 +22,8 @@ How, so that 100,000 patients take minutes, not hours:
    is remapped (JSON ones too), the clinician and clinic are the patient's own, and one
    prescription's dose differs per patient so that no two programs are copies of each other
    (the plan audit flags copied programs). Audit events are not copied.
-3. The derived state the app computes on write is refreshed with
-   `app.accountability.service.refresh_attention`, in transactions of `--batch` plans: for every
+3. The derived state the app computes on write is projected by the projection step
+   (`app.projections.step.project`), in transactions of `--batch` plans: for every
    active plan up to `--refresh-all-up-to` plans, beyond that for a random sample whose stored
    attention must come out unchanged (the copies carry their template's, computed by the app).
 """
@@ -59,7 +59,6 @@ from sqlalchemy.orm import Session, selectinload
 
 import app.models  # noqa: F401  (every table mapped)
 from app import demo
-from app.accountability import service as accountability_service
 from app.assessments.models import Assessment, Driver, DriverFinding, Finding, FunctionalGoal
 from app.auth.security import hash_password
 from app.clinics import service as clinics_service
@@ -93,6 +92,7 @@ from app.prescriptions import service as prescriptions_service
 from app.prescriptions.logs_schemas import LogCreate, SetDone
 from app.prescriptions.models import ExerciseLog, Prescription, PrescriptionVersion
 from app.prescriptions.schemas import PrescriptionCreate
+from app.projections import step
 from app.rules.criteria import Comparator, Mode
 from app.rules.progression import Dosing, LoadUnit
 from app.users.models import User
@@ -604,7 +604,7 @@ def _settle(engine: Engine) -> None:
 def _refresh(
     engine: Engine, clinic_ids: list[uuid.UUID], args: argparse.Namespace
 ) -> tuple[int, str]:
-    """refresh_attention for every active plan, or (past --refresh-all-up-to plans) for a
+    """The projection step for every active plan, or (past --refresh-all-up-to plans) for a
     random sample, as many as --refresh-budget seconds allow, checked to come out unchanged."""
     with Session(engine) as session:
         plans = session.execute(
@@ -625,10 +625,7 @@ def _refresh(
                 if not everything and done and time.monotonic() > deadline:
                     break
                 before = session.execute(select(*columns).where(Plan.id == plan.id)).one()
-                actor = Actor(
-                    clinic_id=plan.clinic_id, role=Role.clinician, user_id=plan.clinician_id
-                )
-                accountability_service.refresh_attention(session, actor, plan.id)
+                step.project(session, [(plan.clinic_id, plan.id)])
                 after = session.execute(select(*columns).where(Plan.id == plan.id)).one()
                 if not everything and tuple(before) != tuple(after):
                     raise RuntimeError(f"a copied plan changed on refresh: {before} -> {after}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app import cli, demo
@@ -391,7 +391,8 @@ def test_housekeeping_re_audits_open_plans_and_deletes_expired_keys(rehab: Rehab
     plan_id = uuid.UUID(seeded["plan_id"])
     long_ago = datetime.now(UTC) - timedelta(days=3)
     with transaction(write=True) as session:
-        session.get_one(Plan, plan_id).audited_at = None
+        # As a plan from before the audit stands: never audited (a write would project it).
+        session.execute(update(Plan).where(Plan.id == plan_id).values(audited_at=None))
         for key, expires in (("old", long_ago), ("new", datetime.now(UTC) + timedelta(hours=1))):
             session.add(
                 IdempotencyKey(

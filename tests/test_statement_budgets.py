@@ -21,8 +21,9 @@ NOW = datetime.now(UTC)
 PATIENTS_PAGE = 2
 OBSERVATIONS_PAGE = 3
 # Whom the token names, the patient, the measures, the inserts, the audit events, and the
-# plan's refresh: its audit's facts and its renderings (app.accountability, app.plans.documents).
-OBSERVATION_BATCH = 21
+# projection step: the patient's plans, each one locked with its clinic's inputs version, its
+# audit's facts and its renderings (app.projections).
+OBSERVATION_BATCH = 22
 
 
 def _cost(client: TestClient, statements: StatementCounter, *request: object) -> int:

@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.accountability import service as accountability_service
 from app.assessments import children
 from app.assessments.children import ChildLists
 from app.assessments.models import (
@@ -87,13 +86,6 @@ def _check_plan(session: Session, patient: Patient, plan_id: uuid.UUID | None) -
         )
 
 
-def _refresh_plan(session: Session, actor: Actor, assessment: Assessment) -> None:
-    """A final reassessment answers some of its plan's findings: the plan is audited again."""
-    if assessment.plan_id is not None and assessment.status is AssessmentStatus.final:
-        session.flush()
-        accountability_service.refresh_attention(session, actor, assessment.plan_id)
-
-
 def create(session: Session, actor: Actor, patient: Patient, data: AssessmentCreate) -> Assessment:
     if patient.archived_at is not None:
         raise Conflict("The patient is archived; restore them before assessing.")
@@ -171,7 +163,6 @@ def update(
         details |= {"reason": reason, "revision_version": expected_version}
     action = "amend" if reason is not None else "update"
     audit_service.record(session, actor, action, "assessment", assessment.id, details)
-    _refresh_plan(session, actor, assessment)
     return assessment
 
 
@@ -193,7 +184,6 @@ def finalize(
     assessment.finalized_at = utcnow()
     session.flush()
     audit_service.record(session, actor, "finalize", "assessment", assessment.id)
-    _refresh_plan(session, actor, assessment)
     return assessment
 
 

@@ -14,7 +14,6 @@ from app.core.errors import Conflict, Forbidden, NotFound, field_error
 from app.core.pagination import PageParams, paginate
 from app.measures.models import Measure, MeasureCategory
 from app.measures.schemas import MeasureCreate, MeasureUpdate
-from app.projections import renderings
 
 
 def readable(actor: Actor) -> Select[Measure]:
@@ -83,9 +82,6 @@ def update(
     for field, value in changes.items():
         setattr(measure, field, value)
     session.flush()
-    if "mcid" in changes:
-        # A change judged in MCIDs is judged anew: stored progress must not outlive it.
-        renderings.forget_progress(session, actor.clinic_id)
     audit_service.record(
         session, actor, "update", "measure", measure.id, {"fields": sorted(changes)}
     )

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.assessments.models import Assessment
 from app.audit import service as audit_service
 from app.core.auth import Actor
@@ -128,7 +127,6 @@ def create_many(
     if session_id is None:
         for row in rows:
             audit_service.record(session, actor, "create", "observation", row.id)
-    accountability_service.refresh_patient(session, actor, patient.id)
     return rows
 
 
@@ -213,5 +211,4 @@ def mark_entered_in_error(
     observation.entered_in_error_reason = reason
     session.flush()
     audit_service.record(session, actor, "entered_in_error", "observation", observation.id)
-    accountability_service.refresh_patient(session, actor, observation.patient_id)
     return observation

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -134,7 +133,6 @@ def _created(session: Session, actor: Actor, plan: Plan, criterion: Criterion) -
     session.flush()
     details = {"plan_id": str(plan.id), "kind": str(criterion.kind)}
     audit_service.record(session, actor, "create", "criterion", criterion.id, details)
-    accountability_service.refresh_attention(session, actor, plan.id)
     return criterion
 
 
@@ -157,7 +155,6 @@ def update(
     audit_service.record(
         session, actor, "update", "criterion", criterion.id, {"fields": sorted(changes)}
     )
-    accountability_service.refresh_attention(session, actor, plan.id)
     return criterion
 
 
@@ -181,4 +178,3 @@ def delete(session: Session, actor: Actor, criterion: Criterion, expected_versio
     audit_service.record(
         session, actor, "delete", "criterion", criterion.id, {"plan_id": str(plan.id)}
     )
-    accountability_service.refresh_attention(session, actor, plan.id)

@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
 from app.core.errors import Conflict, InvalidInput, field_error
 from app.measures.models import Measure, MeasureCategory
 from app.plans import progress, queries
-from app.plans.models import Plan, PlanEvent, PlanStatus, Stage
+from app.plans.models import OPEN, UNDER_WAY, Plan, PlanEvent, PlanStatus, Stage
 from app.plans.progress_schemas import PlanProgress, PlanTransitionRead, StageState
 from app.plans.schemas import AdvanceRequest, DischargeRequest, PlanEventRead, ReasonRequest
 from app.rules.criteria import Status
@@ -103,7 +102,6 @@ def _record(
     session.flush()
     summary = {"from": ctx.from_status, "to": plan.status, "override": override}
     audit_service.record(session, actor, action, "plan", plan.id, details=summary)
-    accountability_service.refresh_attention(session, actor, plan.id)
     return _answer(plan, event, progress.build(plan, ctx.evidence, now=ctx.now))
 
 
@@ -222,7 +220,7 @@ def discharge(
     expected_version: int,
 ) -> PlanTransitionRead:
     """On every discharge criterion met; or against them, with a reason and its category."""
-    ctx = _begin(session, actor, plan_id, expected_version, progress.DISCHARGEABLE, "discharged")
+    ctx = _begin(session, actor, plan_id, expected_version, UNDER_WAY, "discharged")
     plan, ready = ctx.plan, ctx.before.discharge_ready
     if not ready and data.override_reason is None:
         raise _not_ready(ctx.before)
@@ -260,7 +258,7 @@ def resume(
     return _record(session, actor, ctx, "resume")
 
 
-CANCELLABLE = frozenset({PlanStatus.draft, PlanStatus.active, PlanStatus.on_hold})
+CANCELLABLE = OPEN
 
 
 def cancel(

@@ -35,6 +35,14 @@ class PlanStatus(StrEnum):
     cancelled = "cancelled"
 
 
+# Under way: the plan is being carried out (it may be paused); its criteria are judged, its
+# progress stored, and it can be discharged.
+UNDER_WAY = frozenset({PlanStatus.active, PlanStatus.on_hold})
+# Not ended yet: a draft too.
+OPEN = frozenset({PlanStatus.draft, *UNDER_WAY})
+ENDED = frozenset({PlanStatus.discharged, PlanStatus.cancelled})
+
+
 class CriterionKind(StrEnum):
     progression = "progression"
     discharge = "discharge"

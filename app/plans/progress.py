@@ -21,7 +21,7 @@ from app.measures import service as measures_service
 from app.measures.models import Measure, MeasureCategory
 from app.observations.models import Observation
 from app.plans import queries
-from app.plans.models import Criterion, Plan, PlanStatus, Stage
+from app.plans.models import UNDER_WAY, Criterion, Plan, PlanStatus, Stage
 from app.plans.progress_schemas import (
     CriterionEvaluation,
     PlanProgress,
@@ -33,8 +33,6 @@ from app.plans.progress_schemas import (
 from app.rules import criteria as rules
 from app.rules.timeline import stage_schedule
 from app.rules.units import convert
-
-DISCHARGEABLE = frozenset({PlanStatus.active, PlanStatus.on_hold})
 
 
 @dataclass(frozen=True)
@@ -229,7 +227,7 @@ def build(plan: Plan, evidence: Evidence, *, now: datetime) -> PlanProgress:
         evaluated_at=now,
         current_stage_id=plan.current_stage_id,
         may_advance=plan.status is PlanStatus.active and has_next and stage_met,
-        discharge_ready=plan.status in DISCHARGEABLE and discharge_met(discharge, group),
+        discharge_ready=plan.status in UNDER_WAY and discharge_met(discharge, group),
         discharge=discharge,
         stages=stages,
         timeline=PlanTimelineProgress(

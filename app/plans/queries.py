@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.core.auth import Actor
 from app.core.errors import Conflict, NotFound
-from app.plans.models import Criterion, Plan, PlanStatus, Stage
-
-ENDED = frozenset({PlanStatus.discharged, PlanStatus.cancelled})
+from app.plans.models import ENDED, Criterion, Plan, PlanStatus, Stage
 
 
 def readable(actor: Actor) -> Select[Plan]:

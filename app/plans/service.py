@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.assessments import service as assessments_service
 from app.assessments.models import Assessment, AssessmentStatus
 from app.audit import service as audit_service
@@ -24,6 +23,7 @@ from app.plans import stages as stages_service
 from app.plans.criteria import Errors
 from app.plans.models import Plan, PlanDriver, PlanStatus, Stage
 from app.plans.schemas import PlanCreate, PlanRead, PlanUpdate, Timeline
+from app.projections import unit_of_work
 from app.rules.timeline import TimelineGuidance, suggest
 from app.users import service as users_service
 
@@ -73,7 +73,7 @@ def create(session: Session, actor: Actor, data: PlanCreate) -> PlanRead:
     session.flush()
     details = {"assessment_id": str(assessment.id), "stages": len(plan.stages)}
     audit_service.record(session, actor, "create", "plan", plan.id, details)
-    accountability_service.refresh_attention(session, actor, plan.id)
+    unit_of_work.settle(session)  # the answer shows the plan's audit
     return reading.read(session, actor, plan.id)
 
 
@@ -183,7 +183,7 @@ def update(
         queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "update", "plan", plan.id, {"fields": sorted(changes)})
-    accountability_service.refresh_attention(session, actor, plan.id)
+    unit_of_work.settle(session)  # the answer shows the plan's audit
     return reading.read(session, actor, plan.id)
 
 

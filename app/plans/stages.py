@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -111,7 +110,6 @@ def create(session: Session, actor: Actor, plan: Plan, data: StageCreate) -> Sta
     queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "create", "stage", stage.id, {"plan_id": str(plan.id)})
-    accountability_service.refresh_attention(session, actor, plan.id)
     return stage
 
 
@@ -134,7 +132,6 @@ def update(
         queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "update", "stage", stage.id, {"fields": sorted(changes)})
-    accountability_service.refresh_attention(session, actor, plan.id)
     return stage
 
 
@@ -149,7 +146,6 @@ def delete(session: Session, actor: Actor, stage: Stage, expected_version: int) 
     queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "delete", "stage", stage.id, {"plan_id": str(plan.id)})
-    accountability_service.refresh_attention(session, actor, plan.id)
 
 
 def reorder(
@@ -167,7 +163,6 @@ def reorder(
     session.flush()
     order = {"stage_ids": [str(stage_id) for stage_id in data.stage_ids]}
     audit_service.record(session, actor, "reorder_stages", "plan", plan.id, order)
-    accountability_service.refresh_attention(session, actor, plan.id)
     return [stages[stage_id] for stage_id in data.stage_ids]
 
 

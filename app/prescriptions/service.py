@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -150,7 +149,6 @@ def create(
     plan_queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "create", "prescription", prescription.id, {"version": 1})
-    accountability_service.refresh_attention(session, actor, plan.id)
     return to_read(prescription, exercise)
 
 
@@ -227,7 +225,6 @@ def add_version(
     prescription.updated_at = datetime.now(UTC)
     plan_queries.touch(plan)
     session.flush()
-    accountability_service.refresh_attention(session, actor, plan.id)
     return version
 
 
@@ -264,5 +261,4 @@ def stop(
     plan_queries.touch(plan)
     session.flush()
     audit_service.record(session, actor, "stop", "prescription", prescription.id)
-    accountability_service.refresh_attention(session, actor, plan.id)
     return to_read(prescription, exercise)

@@ -3,11 +3,9 @@ that a read is one indexed lookup (app.plans.documents)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,11 +35,4 @@ def store(session: Session, plan: Plan, progress: PlanProgress) -> None:
             index_elements=[PlanDocument.plan_id],
             set_={**changes, "revision": PlanDocument.revision + 1},
         )
-    )
-
-
-def forget_progress(session: Session, clinic_id: uuid.UUID) -> None:
-    """Marks the clinic's stored progress stale (a measure it is judged by changed)."""
-    session.execute(
-        update(PlanDocument).where(PlanDocument.clinic_id == clinic_id).values(progress_on=None)
     )

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.accountability import service as accountability_service
 from app.audit import service as audit_service
 from app.core.auth import Actor
 from app.core.concurrency import check_version
@@ -20,14 +19,12 @@ from app.core.pagination import PageParams, paginate
 from app.observations import service as observations_service
 from app.observations.models import Observation
 from app.patients.models import Patient
-from app.plans.models import Plan, PlanStatus
+from app.plans.models import UNDER_WAY, Plan
 from app.prescriptions import logs as logs_service
 from app.prescriptions.models import ExerciseLog, LogSource, Prescription, PrescriptionStatus
 from app.sessions.models import Adjunct, TreatmentSession
 from app.sessions.schemas import SessionCreate, SessionUpdate, WorkDone
 from app.users import service as users_service
-
-OPEN_PLAN = frozenset({PlanStatus.active, PlanStatus.on_hold})
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def _lock_open_plan(session: Session, plan: Plan) -> Plan:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    if locked.status not in OPEN_PLAN:
+    if locked.status not in UNDER_WAY:
         raise Conflict(
             f"Sessions are recorded on an active or on-hold plan; this one is {locked.status}."
         )
@@ -166,7 +163,6 @@ def create(session: Session, actor: Actor, plan: Plan, data: SessionCreate) -> S
     session.flush()
     counts = {"work": len(work), "adjuncts": len(data.adjuncts), "observations": len(observations)}
     audit_service.record(session, actor, "create", "session", visit.id, counts)
-    accountability_service.refresh_attention(session, actor, plan.id)
     return SessionDetail(visit, work, observations)
 
 

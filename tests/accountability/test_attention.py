@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
-from app.core.auth import Actor
-from app.core.types import Role
+from app.plans.models import AttentionRank, Plan
+from app.projections import catch_up
 from tests.accountability.builders import NOW, TODAY, ids, listed, well_run_plan
 from tests.builders import auth_headers
 from tests.plans.plan_builders import PAIN_SETTLED, if_match, plan_url
@@ -22,11 +22,9 @@ def test_the_stored_attention_comes_from_the_audit_and_the_criteria(
     clinician = stalled.clinician
     ready = well_run_plan(session, clinician=clinician, psfs_step=2)  # PSFS 9: stage 1 met
     calm = well_run_plan(session, clinician=clinician)
-    actor = Actor(clinic_id=clinician.clinic_id, role=Role.clinician, user_id=clinician.id)
-    for built in (stalled, ready, calm):
-        accountability_service.refresh_attention(session, actor, built.plan.id)
+    assert calm.plan.id  # built, so that the worklist has a plan to leave out
 
-    items = listed(client, clinician)
+    items = listed(client, clinician)  # the commit before the request projects all three
 
     assert ids(items) == [str(stalled.plan.id), str(ready.plan.id)]
     assert items[0]["attention_codes"] == ["STALLED"]
@@ -42,13 +40,23 @@ def test_a_daily_refresh_audits_the_plans_not_audited_since(
     stalled = well_run_plan(session, psfs_step=0.5)
     clinician = stalled.clinician
     fresh = well_run_plan(session, clinician=clinician, psfs_step=0.5)
-    fresh.plan.audited_at = NOW + timedelta(minutes=1)
-    actor = Actor(clinic_id=clinician.clinic_id, role=Role.admin, user_id=clinician.id)
+    session.commit()  # both projected now
+    # As a projection from before the plan stalled would stand: audited yesterday, no finding.
+    session.execute(
+        update(Plan)
+        .where(Plan.id == stalled.plan.id)
+        .values(
+            audited_at=NOW - timedelta(days=1),
+            attention_codes=[],
+            attention_rank=AttentionRank.none.value,
+        )
+    )
+    assert ids(listed(client, clinician)) == [str(fresh.plan.id)]
 
-    refreshed = accountability_service.refresh_clinic(session, actor, audited_before=NOW)
+    projected = catch_up.due(session, clinician.clinic_id, audited_before=NOW, limit=10)
 
-    assert refreshed == 1
-    assert ids(listed(client, clinician)) == [str(stalled.plan.id)]
+    assert projected == [(clinician.clinic_id, stalled.plan.id)]
+    assert set(ids(listed(client, clinician))) == {str(stalled.plan.id), str(fresh.plan.id)}
 
 
 def test_a_transition_refreshes_the_plans_attention(client: TestClient, session: Session) -> None:
@@ -96,8 +104,6 @@ def test_a_progressed_prescription_clears_not_progressing(
     built = well_run_plan(session)
     for prescription in built.program:
         prescription.versions[-1].effective_on = TODAY - timedelta(days=20)
-    actor = Actor(clinic_id=built.plan.clinic_id, role=Role.clinician, user_id=built.clinician.id)
-    accountability_service.refresh_attention(session, actor, built.plan.id)
     assert "NOT_PROGRESSING" in listed(client, built.clinician)[0]["attention_codes"]
     headers = auth_headers(built.clinician)
     for prescription in built.program:

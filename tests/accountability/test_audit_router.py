@@ -7,12 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.clinics.models import Clinic
-from app.core.auth import Actor
 from app.core.types import Role
 from app.exercises.models import Exercise
 from app.plans.models import Plan, Stage
+from app.projections import step
 from app.sessions.models import AdjunctKind
 from app.users.models import User
 from tests.accountability.builders import (
@@ -79,8 +78,7 @@ def _not_individualised(session: Session, built: WellRun) -> Plan:
     for prescription in built.program:
         exercise = session.get_one(Exercise, prescription.exercise_id)
         make_prescription(session, other, changed_on=changed, exercise=exercise)
-    actor = Actor(clinic_id=clinic.id, role=Role.clinician, user_id=other.clinician_id)
-    accountability_service.refresh_attention(session, actor, other.id)
+    step.project(session, [(clinic.id, other.id)])
     return built.plan
 
 

@@ -12,13 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accountability import programs
-from app.accountability import service as accountability_service
 from app.clinics.models import Clinic
-from app.core.auth import Actor
-from app.core.types import Role
 from app.exercises.models import Exercise
 from app.plans.models import Plan, PlanStatus
 from app.prescriptions.models import Prescription, PrescriptionStatus
+from app.projections import catch_up, step
 from tests.accountability.builders import TODAY, WellRun, make_prescription, well_run_plan
 from tests.builders import make_clinic, make_patient
 from tests.conftest import StatementCounter
@@ -29,8 +27,7 @@ CHANGED = [TODAY - timedelta(days=20), TODAY - timedelta(days=3)]
 
 def _refresh(session: Session, plan: Plan) -> list[str]:
     """Refreshes the plan's stored attention and returns its stored codes."""
-    actor = Actor(clinic_id=plan.clinic_id, role=Role.clinician, user_id=plan.clinician_id)
-    accountability_service.refresh_attention(session, actor, plan.id)
+    step.project(session, [(plan.clinic_id, plan.id)])
     stored = session.scalar(select(Plan.attention_codes).where(Plan.id == plan.id))
     return list(stored or [])
 
@@ -121,16 +118,14 @@ def test_a_plan_not_audited_since_the_signature_exists_is_not_counted(
     assert other.program_signature is None
     assert _refresh(session, built.plan) == []
 
-    actor = Actor(clinic_id=other.clinic_id, role=Role.admin)
-    accountability_service.refresh_clinic(session, actor, audited_before=built.plan.created_at)
+    catch_up.due(session, other.clinic_id, audited_before=built.plan.created_at, limit=10)
     assert _refresh(session, built.plan) == ["NOT_INDIVIDUALISED"]
 
 
 def _refresh_statements(session: Session, statements: StatementCounter, plan: Plan) -> list[str]:
-    actor = Actor(clinic_id=plan.clinic_id, role=Role.clinician, user_id=plan.clinician_id)
     session.flush()
     statements.reset()
-    accountability_service.refresh_attention(session, actor, plan.id)
+    step.project(session, [(plan.clinic_id, plan.id)])
     return list(statements.statements)
 
 

@@ -34,7 +34,7 @@ def test_a_finalised_reassessment_answers_a_stall(client: TestClient, session: S
     built = well_run_plan(session, psfs_step=0.5)
     plan, headers = built.plan, auth_headers(built.clinician)
     before = client.get(plan_url(plan.id), headers=headers)
-    assert before.json()["reassessment_due"] is False  # nothing written since it was built
+    assert before.json()["reassessment_due"] is True  # stalled: projected when it was built
 
     observation = {"measure_code": "pain_nrs", "value": 3, "observed_at": NOW.isoformat()}
     patient_url = f"/api/v1/patients/{plan.patient_id}"
