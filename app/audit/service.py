@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.core.auth import Actor
-from app.core.orm import utcnow
+from app.core.orm import note_core_insert, utcnow
 from app.core.pagination import PageParams, paginate
 
 
@@ -44,6 +44,7 @@ def insert_with_event(
         "at": utcnow(),
         **_event(actor, action, entity_type, row["id"], details),
     }
+    note_core_insert(session, table, row)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         prefixed = {f"event_{name}": value for name, value in event.items()}

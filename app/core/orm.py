@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, Table, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,3 +75,12 @@ class ClinicOwnedMixin:
     @declared_attr
     def clinic_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(ForeignKey("clinics.id"))
+
+
+# Rows a hot write inserted with Core, past the ORM's flush: the unit of work's listeners
+# (app.projections) read them from here as they read flushed objects.
+CORE_INSERTS = "rehab.core_inserts"
+
+
+def note_core_insert(session: Session, table: Table, row: Mapping[str, Any]) -> None:
+    session.info.setdefault(CORE_INSERTS, []).append((table, row))

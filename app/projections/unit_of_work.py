@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+from app.core.orm import CORE_INSERTS, Base
 from app.projections import clinic
 from app.projections.inputs import Touched, affected_plans, collect, collect_row
 from app.projections.step import Change, project
 
 _TOUCHED = "projections.touched"
+_MODELS = {mapper.local_table: mapper.class_ for mapper in Base.registry.mappers}
 _PROJECTING = "projections.projecting"
 
 # Called with each step's changes, in its transaction (integration events hook in here).
@@ -33,15 +34,11 @@ def touched(session: Session) -> Touched:
     return found
 
 
-def record_row(session: Session, model: type[Any], row: dict[str, Any]) -> None:
-    """For a row written without the ORM (a Core INSERT): what it feeds, as a flush would."""
-    collect_row(model, row, touched(session))
-
-
 def settle(session: Session) -> list[Change]:
     """Runs the step now for what the transaction has changed so far: for a write that answers
     with the plan's derived state. The step before commit then has only what came after."""
     session.flush()
+    _collect_core_inserts(session)
     pending: Touched | None = session.info.pop(_TOUCHED, None)
     if not pending:
         return []
@@ -79,6 +76,11 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
         collect(obj, found, new=False)
 
 
+def _collect_core_inserts(session: Session) -> None:
+    for table, row in session.info.pop(CORE_INSERTS, ()):
+        collect_row(_MODELS[table], row, touched(session))
+
+
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outer transaction's commit projects
@@ -88,6 +90,7 @@ def _before_commit(session: Session) -> None:
 def _forget(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(_TOUCHED, None)
+        session.info.pop(CORE_INSERTS, None)
 
 
 def _fresh_reads(state: ORMExecuteState) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, cast
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
+from app.core.auth import Actor
 from app.core.orm import Base
+from app.core.types import Role
+from app.prescriptions.models import ExerciseLog
 from app.projections import unit_of_work
 from app.projections.inputs import FEEDS
 from app.projections.step import Change
-from tests.accountability.builders import days_ago, well_run_plan
+from tests.accountability.builders import _log, days_ago, well_run_plan
 from tests.builders import auth_headers
 from tests.plans.plan_builders import PAIN_SETTLED, if_match, plan_url
 
@@ -82,3 +88,25 @@ def test_a_rolled_back_write_leaves_nothing_to_project(session: Session) -> None
     assert unit_of_work.touched(session)
     session.rollback()
     assert not unit_of_work.touched(session)
+
+
+def test_a_row_inserted_without_the_orm_feeds_what_its_model_declares(session: Session) -> None:
+    """The hot Core inserts (app.audit.service.insert_with_event) go through the declaration:
+    a home log feeds nothing stored; a log done in a session feeds its plan."""
+    built = well_run_plan(session)
+    session.commit()
+    plan, visit, prescription = built.plan, built.sessions[-1], built.program[0]
+    actor = Actor(clinic_id=plan.clinic_id, role=Role.clinician, user_id=built.clinician.id)
+    table = cast(Table, ExerciseLog.__table__)
+
+    def insert(session_id: uuid.UUID | None) -> list[uuid.UUID]:
+        row = {c.key: getattr(_log(plan, visit, prescription), c.key, None) for c in table.c}
+        row |= {"id": uuid.uuid4(), "session_id": session_id, "version": 1, "skipped": False}
+        row |= {"created_at": days_ago(0), "source": "clinic" if session_id else "home"}
+        with Reported() as reported:
+            audit_service.insert_with_event(session, table, row, actor, "create", "exercise_log")
+            session.commit()
+        return [change.plan_id for change in reported.changes]
+
+    assert insert(None) == []
+    assert insert(visit.id) == [plan.id]
