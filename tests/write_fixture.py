@@ -66,8 +66,9 @@ class World:
     patient: dict[str, str]
 
 
-def build_world(session: Session, *, grip_sustained: int = 1) -> World:
-    """`grip_sustained`: how many of the latest grip values the plans under way judge."""
+def build_world(session: Session, *, grip_sustained: int = 1, copied_program: bool = True) -> World:
+    """`grip_sustained`: how many of the latest grip values the plans under way judge;
+    `copied_program`: whether another patient's plan runs the active plan's program."""
     clinic = make_clinic(session)
     admin = make_user(session, clinic=clinic, role=Role.admin)
     clinician = make_user(session, clinic=clinic, role=Role.clinician)
@@ -80,7 +81,8 @@ def build_world(session: Session, *, grip_sustained: int = 1) -> World:
     exercise = make_exercise(session, clinic=clinic)
     plans = _plans(session, assessment, grip, grip_sustained)
     ids = _care_under_way(session, plans["active"], patient, grip, exercise)
-    plans["copy"] = _copy_of_the_program(session, clinician, exercise)
+    if copied_program:
+        plans["copy"] = _copy_of_the_program(session, clinician, exercise)
     reassessment = make_full_assessment(
         session,
         patient=patient,
