@@ -3,7 +3,7 @@ and dose, and whether the same program runs elsewhere in the clinic (NOT_PROGRES
 NOT_INDIVIDUALISED).
 
 "The same program" is a stored, indexed value: each plan keeps the digest of its active program
-(`Plan.program_signature`, written by refresh_attention), so finding a copy is one indexed
+(`Plan.program_signature`, stored by the projection step), so finding a copy is one indexed
 lookup whatever the size of the clinic, never a read of other plans' prescriptions."""
 
 from __future__ import annotations

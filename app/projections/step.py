@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clinics.models import Clinic
-from app.plans.models import Plan
+from app.plans.models import Plan, PlanStatus
 from app.projections import renderings
 from app.projections.compute import Computed, compute
 from app.projections.inputs import Key
@@ -57,19 +57,56 @@ def project(
     session: Session, plans: Iterable[Key], before: dict[uuid.UUID, dict[str, Any]] | None = None
 ) -> list[Change]:
     """Projects the plans (deleted ones are skipped) and reports each one's before and after;
-    `before` holds what the transaction's writes changed of a plan's status and stage."""
-    keys = sorted(set(plans), key=lambda key: key[1])
-    if not keys:
-        return []
+    `before` holds what the transaction's writes changed of a plan's status and stage.
+
+    One plan's audit reads others': NOT_INDIVIDUALISED asks whether another active plan of the
+    clinic runs the same program. So when a projected plan's program as others see it (its
+    signature while it is active) moves, the plans running the old or the new program are
+    projected after it, in a second round, which moves no program of its own."""
     now = datetime.now(UTC)
-    changes: list[Change] = []
-    for row in _lock(session, keys):
-        computed = compute(session, row.clinic_id, row.id, now=now)
-        _store(session, computed, row.inputs_version)
-        earlier = {**row._mapping, **(before or {}).get(row.id, {})}
-        snapshot = None if row.audited_at is None else _snapshot(earlier)
-        changes.append(Change(row.clinic_id, row.id, snapshot, _after(computed)))
-    return changes
+    changes: dict[uuid.UUID, Change] = {}
+    queue = set(plans)
+    while queue:
+        moved: set[tuple[uuid.UUID, str]] = set()
+        for row in _lock(session, sorted(queue, key=lambda key: key[1])):
+            # What the transaction's writes replaced counts only the first time round.
+            replaced = {} if row.id in changes else (before or {}).get(row.id, {})
+            earlier = {**row._mapping, **replaced}
+            computed = compute(session, row.clinic_id, row.id, now=now)
+            _store(session, computed, row.inputs_version)
+            shown = _shown_program(earlier), _shown_program(_after_state(computed))
+            if shown[0] != shown[1]:
+                moved |= {(row.clinic_id, digest) for digest in shown if digest is not None}
+            snapshot = None if row.audited_at is None else _snapshot(earlier)
+            first = changes.get(row.id)
+            changes[row.id] = Change(
+                row.clinic_id, row.id, first.before if first else snapshot, _after(computed)
+            )
+        queue = set(_running(session, moved)) if moved else set()
+    return list(changes.values())
+
+
+def _shown_program(state: dict[str, Any]) -> str | None:
+    """The program other plans' audits see this plan run: its signature, while it is active."""
+    if state["status"] != PlanStatus.active:
+        return None
+    signature: str | None = state["program_signature"]
+    return signature
+
+
+def _after_state(computed: Computed) -> dict[str, Any]:
+    return {"status": computed.plan.status, **computed.columns}
+
+
+def _running(session: Session, programs: set[tuple[uuid.UUID, str]]) -> list[Key]:
+    """The active plans of those clinics running one of those programs (an indexed lookup)."""
+    clinics = {clinic for clinic, _ in programs}
+    statement = select(Plan.clinic_id, Plan.id).where(
+        Plan.clinic_id.in_(clinics),
+        Plan.program_signature.in_({digest for _, digest in programs}),
+        Plan.status == PlanStatus.active,
+    )
+    return [(row.clinic_id, row.id) for row in session.execute(statement)]
 
 
 _STATE = (
@@ -82,6 +119,7 @@ _STATE = (
     Plan.reassessment_due,
     Plan.attention_codes,
     Plan.audited_at,
+    Plan.program_signature,
 )
 
 
