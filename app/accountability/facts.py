@@ -35,7 +35,7 @@ class Gathered:
     plan: Plan
     facts: PlanFacts
     progress: PlanProgress
-    program_signature: str | None  # what refresh_attention stores on the plan
+    program_signature: str | None  # what the projection step stores on the plan
 
 
 def gather(session: Session, actor: Actor, plan_id: uuid.UUID, *, now: datetime) -> Gathered:
