@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.accountability import service as accountability_service
 from app.accountability import worklist
 from app.accountability.schemas import WorklistItemRead
 from app.clinics.models import Clinic
@@ -50,19 +50,26 @@ def flagged(
     due_on: Any = TOMORROW,
     status: PlanStatus = PlanStatus.active,
 ) -> Plan:
-    """A plan whose stored attention is set by hand, as refresh_attention stores it when the
-    plan was audited before its stage's due day."""
+    """A plan whose stored attention is set by hand, as the projection stores it when the plan
+    was audited before its stage's due day: after the plan is built and projected, with a Core
+    UPDATE, which feeds no projection."""
     clinic = session.get_one(Clinic, clinician.clinic_id)
     plan = make_plan(session, clinician=clinician, patient=make_patient(session, clinic=clinic))
     plan.status = status
-    plan.attention_rank = rank.value
-    plan.attention_codes = list(codes)
-    plan.reassessment_due = rank is AttentionRank.reassessment_due
-    plan.ready_to_advance = rank is AttentionRank.ready_to_advance
-    plan.ready_to_discharge = rank is AttentionRank.ready_to_discharge
-    plan.stage_due_on = due_on
-    plan.pending_overdue_on = due_on if rank.value in worklist.LATER else None
-    session.flush()
+    session.commit()
+    session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id)
+        .values(
+            attention_rank=rank.value,
+            attention_codes=list(codes),
+            reassessment_due=rank is AttentionRank.reassessment_due,
+            ready_to_advance=rank is AttentionRank.ready_to_advance,
+            ready_to_discharge=rank is AttentionRank.ready_to_discharge,
+            stage_due_on=due_on,
+            pending_overdue_on=due_on if rank.value in worklist.LATER else None,
+        )
+    )
     return plan
 
 
@@ -289,11 +296,17 @@ def _walk(client: TestClient, user: User, **filters: Any) -> list[dict[str, Any]
 def test_the_page_is_page_of_worklist_item_read_byte_for_byte(
     client: TestClient, session: Session, board: dict[str, Any]
 ) -> None:
-    """Rendered without pydantic's validation, the bytes are still the model's own."""
-    patient = session.get_one(Patient, board["due"].patient_id)
-    patient.display_name = 'Zoë "Zed" \\ O\'Brien — 🦵\t'
-    board["advance"].audited_at = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
-    board["findings"].audited_at = datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=UTC)
+    """Whatever a name or a timestamp holds, the bytes are the model's own."""
+    name = 'Zoë "Zed" \\ O\'Brien — 🦵\t'
+    patient_id = board["due"].patient_id
+    session.execute(update(Patient).where(Patient.id == patient_id).values(display_name=name))
+    audited = {
+        "advance": datetime(2026, 11, 2, 8, 30, tzinfo=UTC),
+        "findings": datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=UTC),
+    }
+    for key in ("due", "advance", "discharge", "overdue", "overdue_too", "findings"):
+        plan = update(Plan).where(Plan.id == board[key].id)
+        session.execute(plan.values(audited_at=audited.get(key)))
     for limit in (3, 50):
         response = client.get(
             WORKLIST_URL, params={"limit": limit}, headers=auth_headers(board["clinician"])
@@ -302,15 +315,15 @@ def test_the_page_is_page_of_worklist_item_read_byte_for_byte(
         assert response.headers["content-type"] == "application/json"
         page = Page[WorklistItemRead].model_validate_json(response.content)
         assert response.content == page.model_dump_json().encode()
-    assert page.items[0].patient_name == patient.display_name
+    assert page.items[0].patient_name == name
     assert {item.current_stage_id for item in page.items} == {None}
-    assert [item.audited_at is None for item in page.items] == [
-        True,
-        False,
-        True,
-        True,
-        True,
-        False,
+    assert [item.audited_at for item in page.items] == [
+        None,
+        audited["advance"],
+        None,
+        None,
+        None,
+        audited["findings"],
     ]
 
 
@@ -320,11 +333,10 @@ def test_a_plan_audited_past_its_stages_due_day_is_stored_overdue(
     built = well_run_plan(session)
     stage = session.get_one(Stage, built.plan.current_stage_id)
     stage.started_on = TODAY - timedelta(weeks=7)  # of 6
-    actor = Actor(clinic_id=built.plan.clinic_id, role=Role.clinician, user_id=built.clinician.id)
-    accountability_service.refresh_attention(session, actor, built.plan.id)
 
-    assert built.plan.attention_rank == AttentionRank.overdue
-    (item,) = listed(client, built.clinician)
+    (item,) = listed(client, built.clinician)  # the commit before the request projects it
+
+    assert session.get_one(Plan, built.plan.id).attention_rank == AttentionRank.overdue
     assert (item["reason"], item["attention_codes"]) == ("overdue", ["MILESTONE_OVERDUE"])
     assert item["flags"]["overdue"] is True
 
