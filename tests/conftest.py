@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, Select, event
 from sqlalchemy.orm import Session
 
 from tests import database
@@ -19,6 +19,7 @@ _DATABASE_URL = database.create()
 os.environ["DATABASE_URL"] = _DATABASE_URL
 
 from app.core import migrations  # noqa: E402
+from app.core.caller import Row  # noqa: E402
 from app.core.db import get_engine, get_read_session, get_session  # noqa: E402
 from app.core.direct import DirectRead, get_direct_read  # noqa: E402
 from app.main import create_app  # noqa: E402
@@ -103,16 +104,16 @@ def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
 
 
 class SessionDirectRead(DirectRead):
-    """The production SQL, run inside the test's own transaction (so `statements` counts it)."""
+    """The production SQL, run inside the test's own transaction (so `statements` counts it),
+    read back as mapping rows of the driver's values as production reads them."""
 
     def __init__(self, session: Session) -> None:
         self._own = session
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._dialect = session.get_bind().dialect
 
-    def fetch_one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        statement, bound = self._dialect(sql, params)
-        row = self._own.connection().exec_driver_sql(statement, bound).first()
-        return tuple(row) if row is not None else None
+    def fetch_one(self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]) -> Row | None:
+        sql, bound = self._prepare(statement, params)
+        return self._own.connection().exec_driver_sql(sql, bound).mappings().first()
 
     def session(self) -> AbstractContextManager[Session]:
         return nullcontext(self._own)

@@ -60,8 +60,8 @@ from app.accountability.schemas import (
     worklist_page_json,
 )
 from app.core import direct
-from app.core.auth import Actor
-from app.core.errors import Forbidden, InvalidInput, Unauthorized
+from app.core.auth import CLINICAL_ROLES, Actor, ensure_role
+from app.core.errors import Forbidden, InvalidInput
 from app.core.pagination import PageParams
 from app.core.types import Role
 from app.patients.models import Patient
@@ -71,8 +71,6 @@ OVERDUE = AttentionRank.overdue.value
 NONE = AttentionRank.none.value
 # The stored ranks the calendar can turn into overdue: those after it.
 LATER = tuple(rank.value for rank in AttentionRank if rank > AttentionRank.overdue)
-
-READERS = frozenset({Role.admin, Role.clinician, Role.integration})
 
 plans, patients, stages = Plan.__table__, Patient.__table__, Stage.__table__
 
@@ -102,26 +100,15 @@ def read(
     clinician_id: uuid.UUID | None = None,
     code: AttentionCode | None = None,
 ) -> bytes:
-    """The page as JSON: the caller checked (one statement on the driver's connection), then
-    the page (one statement), written from the driver's values with no ORM or model."""
-    actor = _caller(reader, token)
+    """The page as JSON: the caller checked as ClinicalActor checks them (one statement on the
+    driver's connection), then the page (one statement), written from the driver's values with
+    no ORM or model."""
+    actor = ensure_role(direct.actor(reader, token), CLINICAL_ROLES)
     with reader.session() as session:
         items, next_cursor = search(
             session.connection(), actor, page, clinician_id=clinician_id, code=code
         )
     return worklist_page_json(items, next_cursor)
-
-
-def _caller(reader: direct.DirectRead, token: str | None) -> Actor:
-    """As ClinicalActor: 401 for missing or revoked credentials, 403 for a patient."""
-    caller = direct.credentials(token)
-    row = reader.fetch_one(caller.sql, caller.params)
-    if row is None:
-        raise Unauthorized("The credentials are invalid, expired or revoked.")
-    actor = direct.actor(row)
-    if actor.role not in READERS:
-        raise Forbidden(f"The {actor.role} role may not do this.")
-    return actor
 
 
 def search(

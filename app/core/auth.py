@@ -9,16 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api_keys.models import ApiKey
-from app.auth.security import API_KEY_PREFIX, hash_api_key, read_token
-from app.core.config import get_settings
+from app.core import caller
 from app.core.db import get_read_session, get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.types import Role
-from app.users.models import User
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
@@ -52,61 +48,50 @@ class Actor:
     def is_patient(self) -> bool:
         return self.role is Role.patient
 
-
-def _api_key_actor(session: Session, secret: str) -> Actor | None:
-    row = session.execute(
-        select(ApiKey.id, ApiKey.clinic_id).where(
-            ApiKey.secret_hash == hash_api_key(secret), ApiKey.revoked_at.is_(None)
+    @classmethod
+    def from_row(cls, row: caller.Row) -> Actor:
+        """From a caller row (app.core.caller), as the ORM or a driver reads it."""
+        return cls(
+            clinic_id=caller.as_uuid(row["clinic_id"]),
+            role=Role(row["role"]),
+            user_id=caller.as_optional_uuid(row["user_id"]),
+            api_key_id=caller.as_optional_uuid(row["api_key_id"]),
+            patient_id=caller.as_optional_uuid(row["patient_id"]),
         )
-    ).first()
-    return Actor(clinic_id=row.clinic_id, role=Role.integration, api_key_id=row.id) if row else None
-
-
-def _user_actor(session: Session, token: str) -> Actor | None:
-    claims = read_token(get_settings(), token)
-    if claims is None:
-        return None
-    row = session.execute(
-        select(User.role, User.patient_id).where(
-            User.id == claims.user_id, User.clinic_id == claims.clinic_id, User.is_active
-        )
-    ).first()
-    if row is None:
-        return None
-    return Actor(
-        clinic_id=claims.clinic_id, role=row.role, user_id=claims.user_id, patient_id=row.patient_id
-    )
 
 
 async def get_actor(
     session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Actor:
-    if not token:
-        raise Unauthorized("Send a bearer token or an integration key.")
-    if token.startswith(API_KEY_PREFIX):
-        actor = _api_key_actor(session, token)
-    else:
-        actor = _user_actor(session, token)
-    if actor is None:
-        raise Unauthorized("The credentials are invalid, expired or revoked.")
-    return actor
+    found = caller.credentials(token)
+    row = session.execute(found.statement, found.params).mappings().first()
+    if row is None:
+        raise Unauthorized(caller.INVALID)
+    return Actor.from_row(row)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def ensure_role(actor: Actor, roles: frozenset[Role]) -> Actor:
+    """The actor, if their role is one of `roles`; 403 otherwise."""
+    if actor.role not in roles:
+        raise Forbidden(f"The {actor.role} role may not do this.")
+    return actor
 
 
 def require_role(*roles: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     allowed = frozenset(roles)
 
     async def guard(actor: CurrentActor) -> Actor:
-        if actor.role not in allowed:
-            raise Forbidden(f"The {actor.role} role may not do this.")
-        return actor
+        return ensure_role(actor, allowed)
 
     return guard
 
 
+CLINICAL_ROLES = frozenset({Role.admin, Role.clinician, Role.integration})
+"""Those who care for the clinic's patients: ClinicalActor, and reads that check the caller
+themselves (the worklist)."""
+
 AdminActor = Annotated[Actor, Depends(require_role(Role.admin))]
-ClinicalActor = Annotated[
-    Actor, Depends(require_role(Role.admin, Role.clinician, Role.integration))
-]
+ClinicalActor = Annotated[Actor, Depends(require_role(*CLINICAL_ROLES))]

@@ -7,99 +7,60 @@ committed state of the database, so it needs no transaction; on PostgreSQL it ru
 autocommit, one round trip. Anything that needs more than one statement takes a session from
 `DirectRead.session()`, a read transaction as `get_session` gives.
 
+The statements are SQLAlchemy Core, compiled once per dialect; rows come back as the driver's
+mapping rows, read by column name, with the driver's values (SQLite's are text for a uuid or a
+date).
+
 Tests override `get_direct_read` to run the same SQL inside the test's own transaction.
 """
 
 from __future__ import annotations
 
-import re
+import sqlite3
 import uuid
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import Engine
+from psycopg.rows import dict_row
+from sqlalchemy import Engine, Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from app.auth.security import API_KEY_PREFIX, hash_api_key, read_token
+from app.core import caller
 from app.core.auth import Actor, oauth2_scheme
-from app.core.config import get_settings
 from app.core.db import get_engine, transaction
 from app.core.errors import ServiceUnavailable, Unauthorized
-from app.core.types import Role
 
-Row = tuple[Any, ...]
-
-# The caller as one derived table, so that the record's query checks them in the same
-# statement. Columns: clinic_id, role, user_id, api_key_id, patient_id.
-_USER_CALLER = (
-    "SELECT u.clinic_id AS clinic_id, u.role AS role, u.id AS user_id,"
-    " CAST(NULL AS UUID) AS api_key_id, u.patient_id AS patient_id"
-    " FROM users u WHERE u.id = :caller_id AND u.clinic_id = :caller_clinic AND u.is_active"
-)
-_KEY_CALLER = (
-    "SELECT k.clinic_id AS clinic_id, 'integration' AS role, CAST(NULL AS UUID) AS user_id,"
-    " k.id AS api_key_id, CAST(NULL AS UUID) AS patient_id"
-    " FROM api_keys k WHERE k.secret_hash = :caller_secret AND k.revoked_at IS NULL"
-)
-CALLER_COLUMNS = 5
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What the bearer token says, before the database has confirmed it."""
-
-    sql: str
-    params: dict[str, Any]
-
-
-def credentials(token: str | None) -> Credentials:
-    """The caller's derived table and its parameters; 401 for a missing or forged token."""
-    if not token:
-        raise Unauthorized("Send a bearer token or an integration key.")
-    if token.startswith(API_KEY_PREFIX):
-        return Credentials(_KEY_CALLER, {"caller_secret": hash_api_key(token)})
-    claims = read_token(get_settings(), token)
-    if claims is None:
-        raise Unauthorized("The credentials are invalid, expired or revoked.")
-    return Credentials(
-        _USER_CALLER, {"caller_id": claims.user_id, "caller_clinic": claims.clinic_id}
-    )
-
-
-def actor(row: Row) -> Actor:
-    """The Actor from a row's first CALLER_COLUMNS columns."""
-    clinic_id, role, user_id, api_key_id, patient_id = row[:CALLER_COLUMNS]
-    return Actor(
-        clinic_id=as_uuid(clinic_id),
-        role=Role(role),
-        user_id=as_uuid(user_id) if user_id is not None else None,
-        api_key_id=as_uuid(api_key_id) if api_key_id is not None else None,
-        patient_id=as_uuid(patient_id) if patient_id is not None else None,
-    )
-
-
-def as_uuid(value: Any) -> uuid.UUID:
-    """psycopg reads a uuid; SQLite stores SQLAlchemy's Uuid as 32 hex digits."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
-
-
-def as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+# Named parameters on both: sqlite3 takes `:name`, psycopg `%(name)s`.
+_COMPILERS: dict[str, Dialect] = {
+    "postgresql": postgresql.psycopg.dialect(),  # type: ignore[no-untyped-call]  # unannotated
+    "sqlite": sqlite.pysqlite.dialect(paramstyle="named"),
+}
 
 
 @lru_cache(maxsize=256)
-def _pyformat(sql: str) -> str:
-    """`:name` (sqlite3's style) as `%(name)s` (psycopg's)."""
-    return _NAMED.sub(r"%(\1)s", sql)
+def _sql(statement: Select[*tuple[Any, ...]], dialect: str) -> str:
+    return str(statement.compile(dialect=_COMPILERS[dialect]))
+
+
+def _sqlite_value(value: Any) -> Any:
+    """As SQLAlchemy stores them on SQLite: a uuid as 32 hex digits, a date as ISO 8601."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def as_date(value: Any) -> date | None:
+    """psycopg reads a date; SQLite's driver reads the ISO 8601 text SQLAlchemy stored."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
 class DirectRead:
@@ -109,20 +70,22 @@ class DirectRead:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
+        self._dialect = engine.dialect
 
-    def fetch_one(self, sql: str, params: dict[str, Any]) -> Row | None:
-        statement, bound = self._dialect(sql, params)
-        errors = self._engine.dialect.loaded_dbapi.Error
+    def fetch_one(
+        self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
+    ) -> caller.Row | None:
+        sql, bound = self._prepare(statement, params)
+        errors = self._dialect.loaded_dbapi.Error
         try:
-            return self._execute(statement, bound)
+            return self._execute(sql, bound)
         except errors as exc:
             # A pooled connection the server closed (a restart): the others are likely closed
             # too, so replace the pool, and try once more on a new connection. A read, so
             # trying again is safe.
             self._engine.dispose()
             try:
-                return self._execute(statement, bound)
+                return self._execute(sql, bound)
             except errors:
                 raise ServiceUnavailable(
                     "The database is busy or unavailable; retry shortly.",
@@ -132,31 +95,54 @@ class DirectRead:
     def session(self) -> AbstractContextManager[Session]:
         return transaction(write=False)
 
-    def _execute(self, statement: str, params: Any) -> Row | None:
-        connection = self._engine.raw_connection()
-        driver: Any = connection.driver_connection
-        errors = self._engine.dialect.loaded_dbapi.Error
+    @property
+    def _postgres(self) -> bool:
+        return self._dialect.name == "postgresql"
+
+    def _prepare(
+        self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The statement's SQL for this dialect, and its parameters as the driver takes them."""
+        sql = _sql(statement, self._dialect.name)
+        if self._postgres:
+            return sql, params
+        return sql, {name: _sqlite_value(value) for name, value in params.items()}
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> caller.Row | None:
+        pooled = self._engine.raw_connection()
+        driver: Any = pooled.driver_connection
         try:
-            if self._postgres:
-                driver.autocommit = True
-            cursor = connection.cursor()
-            try:
-                cursor.execute(statement, params)
-                row: Row | None = cursor.fetchone()
-            finally:
-                cursor.close()
-            if self._postgres:
-                driver.autocommit = False
-        except errors:
-            connection.invalidate()  # lost: not one to give back to the pool
+            row = self._fetch(driver, sql, params)
+        except self._dialect.loaded_dbapi.Error:
+            pooled.invalidate()  # lost: not one to give back to the pool
             raise
-        connection.close()
+        pooled.close()
         return row
 
-    def _dialect(self, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _fetch(self, driver: Any, sql: str, params: dict[str, Any]) -> caller.Row | None:
         if self._postgres:
-            return _pyformat(sql), params
-        return sql, {k: v.hex if isinstance(v, uuid.UUID) else v for k, v in params.items()}
+            driver.autocommit = True
+            cursor = driver.cursor(row_factory=dict_row)
+        else:
+            cursor = driver.cursor()
+            cursor.row_factory = sqlite3.Row
+        try:
+            cursor.execute(sql, params)
+            row: caller.Row | None = cursor.fetchone()
+        finally:
+            cursor.close()
+        if self._postgres:
+            driver.autocommit = False
+        return row
+
+
+def actor(reader: DirectRead, token: str | None) -> Actor:
+    """The caller alone, as `get_actor` finds them, in one direct statement: 401 if unknown."""
+    found = caller.credentials(token)
+    row = reader.fetch_one(found.statement, found.params)
+    if row is None:
+        raise Unauthorized(caller.INVALID)
+    return Actor.from_row(row)
 
 
 async def get_direct_read() -> DirectRead:

@@ -2,8 +2,9 @@
 
 Every write that changes what a plan shows already ends in
 `app.accountability.service.refresh_attention`, which evaluates the plan's criteria and audits
-it; it stores both renderings here, in the same transaction. A read then checks the caller and
-fetches the rendering with one indexed statement (app.core.direct).
+it; it stores both renderings (app.projections.renderings) in the same transaction. A read then
+checks the caller and fetches the rendering's state with one indexed statement
+(app.core.direct).
 
 A rendering says which state of the plan it was made from (the plan's version and its
 `reassessment_due`; for progress, also the day it was evaluated on). A read that finds it
@@ -20,37 +21,54 @@ from functools import cache
 from typing import Any
 
 from fastapi import Response
+from sqlalchemy import Select, Uuid, and_, bindparam, or_, select
 
-from app.core import direct
+from app.core import caller, direct
+from app.core.auth import Actor
 from app.core.concurrency import etag
 from app.core.errors import NotFound, Unauthorized
 from app.plans import progress as progress_service
 from app.plans import reading
-from app.plans.models import PlanStatus
+from app.plans.models import Plan, PlanDocument, PlanStatus
 
 JSON = "application/json"
 # Observations on a plan under way refresh it (refresh_patient); a draft's or an ended
 # plan's progress is evaluated afresh on every read.
 STORED_PROGRESS = frozenset({PlanStatus.active.value, PlanStatus.on_hold.value})
 
-
-# Columns after the caller's (0-4): the plan's id, status, version and reassessment_due
-# (5-8); the document's plan_version, reassessment_due, progress_on and revision (9-12).
-_STATE = (
-    "SELECT c.clinic_id, c.role, c.user_id, c.api_key_id, c.patient_id,"
-    " p.id, p.status, p.version, p.reassessment_due,"
-    " d.plan_version, d.reassessment_due, d.progress_on, d.revision"
-    " FROM ({caller}) c"
-    " LEFT JOIN plans p ON p.clinic_id = c.clinic_id AND p.id = :plan_id"
-    " AND (c.role <> 'patient' OR p.patient_id = c.patient_id)"
-    " LEFT JOIN plan_documents d ON d.clinic_id = p.clinic_id AND d.plan_id = p.id"
-)
-_RENDERING = "SELECT {column} FROM plan_documents WHERE plan_id = :plan_id AND revision = :revision"
+plans, documents = Plan.__table__, PlanDocument.__table__
 
 
 @cache
-def _statement(caller: str) -> str:
-    return _STATE.format(caller=caller)
+def _state(caller_statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """The caller; the plan, if they may read it; its renderings' state."""
+    who = caller_statement.subquery("caller")
+    readable = and_(
+        plans.c.clinic_id == who.c.clinic_id,
+        plans.c.id == bindparam("plan_id", type_=Uuid()),
+        or_(who.c.role != caller.PATIENT, plans.c.patient_id == who.c.patient_id),
+    )
+    rendering = and_(documents.c.clinic_id == plans.c.clinic_id, documents.c.plan_id == plans.c.id)
+    return select(
+        *who.c,
+        plans.c.id.label("plan_id"),
+        plans.c.status,
+        plans.c.version,
+        plans.c.reassessment_due,
+        documents.c.plan_version.label("rendered_version"),
+        documents.c.reassessment_due.label("rendered_reassessment_due"),
+        documents.c.progress_on.label("rendered_progress_on"),
+        documents.c.revision,
+    ).select_from(who.outerjoin(plans, readable).outerjoin(documents, rendering))
+
+
+@cache
+def _rendering(column: str) -> Select[*tuple[Any, ...]]:
+    return select(documents.c[column].label("body")).where(
+        documents.c.clinic_id == bindparam("clinic_id", type_=Uuid()),
+        documents.c.plan_id == bindparam("plan_id", type_=Uuid()),
+        documents.c.revision == bindparam("revision"),
+    )
 
 
 class _Renderings:
@@ -77,45 +95,53 @@ class _Renderings:
 _renderings = _Renderings(size=2048)
 
 
-def _state(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> tuple[Any, ...]:
+def _read_state(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> caller.Row:
     """The caller, the plan's state and its stored renderings' state, in one statement."""
-    caller = direct.credentials(token)
-    params = {**caller.params, "plan_id": plan_id}
-    row = reader.fetch_one(_statement(caller.sql), params)
+    found = caller.credentials(token)
+    row = reader.fetch_one(_state(found.statement), {**found.params, "plan_id": plan_id})
     if row is None:
-        raise Unauthorized("The credentials are invalid, expired or revoked.")
-    if row[5] is None:
+        raise Unauthorized(caller.INVALID)
+    if row["plan_id"] is None:
         raise NotFound("No plan with that id in your clinic.")
     return row
 
 
+def _rendered_current(row: caller.Row) -> bool:
+    """The renderings were made from the plan as it is."""
+    rendered_due = row["rendered_reassessment_due"]
+    return (
+        row["rendered_version"] == row["version"]
+        and rendered_due is not None
+        and bool(rendered_due) == bool(row["reassessment_due"])
+    )
+
+
 def _stored(
-    reader: direct.DirectRead, plan_id: uuid.UUID, revision: int, column: str
+    reader: direct.DirectRead, actor: Actor, plan_id: uuid.UUID, revision: int, column: str
 ) -> bytes | None:
     """The stored rendering of that revision: from memory, or one statement more."""
     key = (plan_id, revision, column)
     body = _renderings.get(key)
     if body is None:
-        row = reader.fetch_one(
-            _RENDERING.format(column=column), {"plan_id": plan_id, "revision": revision}
-        )
+        params = {"clinic_id": actor.clinic_id, "plan_id": plan_id, "revision": revision}
+        row = reader.fetch_one(_rendering(column), params)
         if row is None:  # rendered again since the first statement
             return None
-        body = bytes(row[0])
+        body = bytes(row["body"])
         _renderings.put(key, body)
     return body
 
 
 def read_plan(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> Response:
     """The plan's response with its ETag: the stored rendering while it is the plan's own."""
-    row = _state(reader, token, plan_id)
-    version, due = row[7], bool(row[8])
+    row = _read_state(reader, token, plan_id)
+    actor, version = Actor.from_row(row), row["version"]
     body = None
-    if row[9] == version and row[10] is not None and bool(row[10]) == due:
-        body = _stored(reader, plan_id, row[12], "body")
+    if _rendered_current(row):
+        body = _stored(reader, actor, plan_id, row["revision"], "body")
     if body is None:
         with reader.session() as session:
-            plan = reading.read(session, direct.actor(row), plan_id)
+            plan = reading.read(session, actor, plan_id)
         body, version = plan.model_dump_json().encode(), plan.version
     return Response(body, media_type=JSON, headers={"ETag": etag(version)})
 
@@ -123,12 +149,16 @@ def read_plan(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) 
 def read_progress(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) -> Response:
     """The plan's progress: the stored evaluation while the plan is unchanged, under way,
     and it is still the day it was evaluated on."""
-    row = _state(reader, token, plan_id)
-    today = datetime.now(UTC).date()
-    fresh = row[9] == row[7] and row[6] in STORED_PROGRESS and direct.as_date(row[11]) == today
-    body = _stored(reader, plan_id, row[12], "progress_body") if fresh else None
+    row = _read_state(reader, token, plan_id)
+    actor, today = Actor.from_row(row), datetime.now(UTC).date()
+    fresh = (
+        _rendered_current(row)
+        and row["status"] in STORED_PROGRESS
+        and direct.as_date(row["rendered_progress_on"]) == today
+    )
+    body = _stored(reader, actor, plan_id, row["revision"], "progress_body") if fresh else None
     if body is None:
         with reader.session() as session:
-            evaluation = progress_service.get(session, direct.actor(row), plan_id)
+            evaluation = progress_service.get(session, actor, plan_id)
         body = evaluation.model_dump_json().encode()
     return Response(body, media_type=JSON)
