@@ -7,9 +7,11 @@ checks the caller and fetches the rendering's state with one indexed statement
 (app.core.direct).
 
 A rendering says which state of the plan it was made from (the plan's version and its
-`reassessment_due`; for progress, also the day it was evaluated on). A read that finds it
-behind the plan (a write path that does not refresh, a plan that predates this table, a new
-day) renders afresh through the ORM instead: slower, never stale.
+`reassessment_due`; for progress, also the day it was evaluated on), and the plan says which of
+its clinic's inputs it was projected with (`projected_inputs_version`, against the clinic's
+`inputs_version`). A read that finds it behind the plan or the clinic (a write path that does
+not refresh, a plan that predates this table, a clinic-wide change, a new day) renders afresh
+through the ORM instead: slower, never stale.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy import Select, Uuid, and_, bindparam, or_, select
 
+from app.clinics.models import Clinic
 from app.core import caller, direct
 from app.core.auth import Actor
 from app.core.concurrency import etag
@@ -36,12 +39,12 @@ JSON = "application/json"
 # plan's progress is evaluated afresh on every read.
 STORED_PROGRESS = frozenset({PlanStatus.active.value, PlanStatus.on_hold.value})
 
-plans, documents = Plan.__table__, PlanDocument.__table__
+plans, documents, clinics = Plan.__table__, PlanDocument.__table__, Clinic.__table__
 
 
 @cache
 def _state(caller_statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
-    """The caller; the plan, if they may read it; its renderings' state."""
+    """The caller; the plan, if they may read it; its renderings' state; the clinic's inputs."""
     who = caller_statement.subquery("caller")
     readable = and_(
         plans.c.clinic_id == who.c.clinic_id,
@@ -55,11 +58,17 @@ def _state(caller_statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...
         plans.c.status,
         plans.c.version,
         plans.c.reassessment_due,
+        plans.c.projected_inputs_version,
+        clinics.c.inputs_version,
         documents.c.plan_version.label("rendered_version"),
         documents.c.reassessment_due.label("rendered_reassessment_due"),
         documents.c.progress_on.label("rendered_progress_on"),
         documents.c.revision,
-    ).select_from(who.outerjoin(plans, readable).outerjoin(documents, rendering))
+    ).select_from(
+        who.outerjoin(plans, readable)
+        .outerjoin(documents, rendering)
+        .outerjoin(clinics, clinics.c.id == who.c.clinic_id)
+    )
 
 
 @cache
@@ -107,12 +116,13 @@ def _read_state(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID
 
 
 def _rendered_current(row: caller.Row) -> bool:
-    """The renderings were made from the plan as it is."""
+    """The renderings were made from the plan as it is, with its clinic's inputs as they are."""
     rendered_due = row["rendered_reassessment_due"]
     return (
         row["rendered_version"] == row["version"]
         and rendered_due is not None
         and bool(rendered_due) == bool(row["reassessment_due"])
+        and row["projected_inputs_version"] == row["inputs_version"]
     )
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.clinics.models import Clinic
@@ -242,38 +242,70 @@ def test_progress_evaluated_on_an_earlier_day_is_evaluated_again(
     assert len(statements) > 1
 
 
-def test_a_changed_mcid_sends_progress_back_to_a_fresh_evaluation(
-    client: TestClient, session: Session
+def test_a_rendering_projected_with_older_clinic_inputs_is_not_served(
+    client: TestClient, session: Session, statements: StatementCounter
 ) -> None:
+    """A clinic-wide change (its thresholds, a measure) moves the clinic's inputs_version: a
+    plan projected before it is stale until projected again, its renderings too."""
     clinician = make_user(session)
     headers = auth_headers(clinician)
-    _, plan_id, _ = knee_draft(client, clinician)
-    measure = client.post(
-        "/api/v1/measures",
-        json={
-            "code": "clinic_hop_drill",
-            "name": "Clinic hop drill",
-            "category": "performance",
-            "unit": "cm",
-            "better": "higher",
-        },
-        headers=headers,
+    _, plan_id, stage_ids = knee_draft(client, clinician)
+    for url, criterion in [
+        (f"/api/v1/stages/{stage_ids[2]}/criteria", HOP_SYMMETRY),
+        (f"/api/v1/plans/{plan_id}/discharge-criteria", rule("psfs", "gte", 8, "PSFS 8+")),
+    ]:
+        assert client.post(url, json=criterion, headers=headers).status_code == 201
+    assert post(client, plan_id, "activate", headers).status_code == 200
+    # Marked, so that serving the stored renderings shows; a new revision, so that no process
+    # remembers the real ones.
+    session.execute(
+        update(PlanDocument)
+        .where(PlanDocument.plan_id == uuid.UUID(plan_id))
+        .values(body=MARKER, progress_body=MARKER, revision=PlanDocument.revision + 1)
     )
-    assert measure.status_code == 201, measure.text
-    stored = session.scalar(
-        select(PlanDocument.progress_on).where(PlanDocument.plan_id == uuid.UUID(plan_id))
+
+    def answers() -> list[Any]:
+        return [
+            client.get(plan_url(plan_id, action), headers=headers).json()
+            for action in ("", "progress")
+        ]
+
+    _set_inputs_versions(session, clinician, plan_id, projected=4, clinic=4)
+    assert answers() == [json.loads(MARKER)] * 2  # current: served as stored
+
+    _set_inputs_versions(session, clinician, plan_id, projected=3, clinic=4)
+    statements.reset()
+    response = client.get(plan_url(plan_id), headers=headers)
+    fresh = reading.read(session, actor_of(clinician), uuid.UUID(plan_id))
+    assert response.json() == json.loads(fresh.model_dump_json())
+    assert response.headers["etag"] == f'"{fresh.version}"'
+    assert len(statements) > 1  # rendered afresh
+    progress_body = client.get(plan_url(plan_id, "progress"), headers=headers).json()
+    evaluated = progress.get(session, actor_of(clinician), uuid.UUID(plan_id))
+    assert {**progress_body, "evaluated_at": None} == {
+        **json.loads(evaluated.model_dump_json()),
+        "evaluated_at": None,
+    }
+
+
+MARKER = b'{"marker": "the stored rendering"}'
+
+
+def _set_inputs_versions(
+    session: Session, clinician: User, plan_id: str, *, projected: int, clinic: int
+) -> None:
+    session.execute(
+        update(Plan)
+        .where(Plan.id == uuid.UUID(plan_id))
+        .values(projected_inputs_version=projected)
+        .execution_options(synchronize_session=False)
     )
-    assert stored is not None
-    changed = client.patch(
-        f"/api/v1/measures/{measure.json()['id']}",
-        json={"mcid": 12},
-        headers=if_match(headers, measure.json()["version"]),
+    session.execute(
+        update(Clinic)
+        .where(Clinic.id == clinician.clinic_id)
+        .values(inputs_version=clinic)
+        .execution_options(synchronize_session=False)
     )
-    assert changed.status_code == 200, changed.text
-    stored = session.scalar(
-        select(PlanDocument.progress_on).where(PlanDocument.plan_id == uuid.UUID(plan_id))
-    )
-    assert stored is None
 
 
 def test_who_may_read_the_rendered_plan(client: TestClient, session: Session) -> None:
