@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import Field
 
@@ -92,61 +91,3 @@ class WorklistItemRead(Schema):
     reason: WorklistReason
     detail: str = Field(description="The reason, in words.")
     audited_at: datetime | None = Field(description="When the stored audit was last computed.")
-
-
-# The worklist page written straight from the database's values, with no model built: the same
-# fields, order and formats as Page[WorklistItemRead] (tests/accountability compare the bytes).
-
-
-class WorklistRow(NamedTuple):
-    """A worklist item as plain JSON-ready values: ids, dates and times as their text."""
-
-    plan_id: str
-    patient_id: str
-    patient_name: str
-    clinician_id: str
-    status: str
-    current_stage_id: str | None
-    current_stage_name: str | None
-    stage_due_on: str | None  # ISO 8601
-    attention_codes: list[str]
-    reassessment_due: bool
-    ready_to_advance: bool
-    ready_to_discharge: bool
-    overdue: bool
-    reason: WorklistReason
-    detail: str
-    audited_at: str | None  # ISO 8601 in UTC, "Z"
-
-
-_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _quoted(value: str | None) -> str:
-    """An id, a date or a time: text that needs no escaping."""
-    return "null" if value is None else f'"{value}"'
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _item_json(r: WorklistRow) -> str:
-    return (
-        f'{{"plan_id":"{r.plan_id}","patient_id":"{r.patient_id}",'
-        f'"patient_name":{_text(r.patient_name)},"clinician_id":"{r.clinician_id}",'
-        f'"status":{_text(r.status)},"current_stage_id":{_quoted(r.current_stage_id)},'
-        f'"current_stage_name":{_text(r.current_stage_name)},'
-        f'"stage_due_on":{_quoted(r.stage_due_on)},"attention_codes":{_text(r.attention_codes)},'
-        f'"flags":{{"reassessment_due":{_flag(r.reassessment_due)},'
-        f'"ready_to_advance":{_flag(r.ready_to_advance)},'
-        f'"ready_to_discharge":{_flag(r.ready_to_discharge)},"overdue":{_flag(r.overdue)}}},'
-        f'"reason":"{r.reason.value}","detail":{_text(r.detail)},'
-        f'"audited_at":{_quoted(r.audited_at)}}}'
-    )
-
-
-def worklist_page_json(items: list[WorklistRow], next_cursor: str | None) -> bytes:
-    """A worklist page as the JSON of Page[WorklistItemRead]."""
-    body = ",".join(_item_json(item) for item in items)
-    return f'{{"items":[{body}],"next_cursor":{_text(next_cursor)}}}'.encode()

@@ -27,18 +27,19 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
     Date,
     Integer,
+    RowMapping,
     Select,
     Uuid,
     bindparam,
@@ -47,22 +48,16 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    type_coerce,
     union_all,
 )
 from sqlalchemy import String as SqlString
-from sqlalchemy.types import NullType
 
-from app.accountability.schemas import (
-    AttentionCode,
-    WorklistReason,
-    WorklistRow,
-    worklist_page_json,
-)
+from app.accountability.schemas import AttentionCode, WorklistItemRead, WorklistReason
 from app.core import direct
 from app.core.auth import CLINICAL_ROLES, Actor, ensure_role
 from app.core.errors import Forbidden, InvalidInput
 from app.core.pagination import PageParams
+from app.core.schemas import Page
 from app.core.types import Role
 from app.patients.models import Patient
 from app.plans.models import AttentionRank, Plan, PlanStatus, Stage
@@ -73,6 +68,8 @@ NONE = AttentionRank.none.value
 LATER = tuple(rank.value for rank in AttentionRank if rank > AttentionRank.overdue)
 
 plans, patients, stages = Plan.__table__, Patient.__table__, Stage.__table__
+WorklistPage = Page[WorklistItemRead]
+PAGE = TypeAdapter(WorklistPage)
 
 
 def stored_rank(rank: int, stage_due_on: date | None, today: date) -> dict[str, Any]:
@@ -101,14 +98,11 @@ def read(
     code: AttentionCode | None = None,
 ) -> bytes:
     """The page as JSON: the caller checked as ClinicalActor checks them (one statement on the
-    driver's connection), then the page (one statement), written from the driver's values with
-    no ORM or model."""
+    driver's connection), then the page (one statement in a read transaction)."""
     actor = ensure_role(direct.actor(reader, token), CLINICAL_ROLES)
     with reader.session() as session:
-        items, next_cursor = search(
-            session.connection(), actor, page, clinician_id=clinician_id, code=code
-        )
-    return worklist_page_json(items, next_cursor)
+        found = search(session.connection(), actor, page, clinician_id=clinician_id, code=code)
+    return PAGE.dump_json(found)
 
 
 def search(
@@ -119,8 +113,8 @@ def search(
     clinician_id: uuid.UUID | None = None,
     code: AttentionCode | None = None,
     today: date | None = None,
-) -> tuple[list[WorklistRow], str | None]:
-    """A page of the worklist, and the next page's cursor."""
+) -> WorklistPage:
+    """A page of the worklist, with the next page's cursor."""
     today = today or datetime.now(UTC).date()
     clinician_id = _clinician(actor, clinician_id)
     after = _decode(page.cursor) if page.cursor else None
@@ -129,12 +123,13 @@ def search(
     params |= {"page_limit": page.limit + 1, "clinician_id": clinician_id}
     if after is not None:
         params |= {"after_rank": after.rank, "after_id": after.plan_id}
-    plain = PLAIN[connection.dialect.name]
     # Each branch arrives in its order; the page is their merge (a sort of two short runs).
-    rows = sorted(map(plain, connection.execute(statement, params).all()), key=_key)
-    items = [_item(row, today.isoformat()) for row in rows[: page.limit]]
+    rows = sorted(connection.execute(statement, params).mappings(), key=_key)
     more = len(rows) > page.limit
-    return items, _encode(rows[page.limit - 1]) if more else None
+    rows = rows[: page.limit]
+    next_cursor = _encode(_key(rows[-1])) if more else None
+    items = [_item(row, today) for row in rows]
+    return PAGE.validate_python({"items": items, "next_cursor": next_cursor})
 
 
 def _clinician(actor: Actor, requested: uuid.UUID | None) -> uuid.UUID | None:
@@ -167,24 +162,20 @@ _STAGE_NAME = (
     .where(stages.c.clinic_id == plans.c.clinic_id, stages.c.id == plans.c.current_stage_id)
     .scalar_subquery()
 )
-# As the driver returns them (no SQLAlchemy result processing), made plain by PLAIN.
-COLUMNS = tuple(
-    type_coerce(column, NullType()).label(name)
-    for name, column in (
-        ("id", plans.c.id),
-        ("patient_id", plans.c.patient_id),
-        ("display_name", _PATIENT_NAME),
-        ("clinician_id", plans.c.clinician_id),
-        ("status", plans.c.status),
-        ("current_stage_id", plans.c.current_stage_id),
-        ("stage_name", _STAGE_NAME),
-        ("stage_due_on", plans.c.stage_due_on),
-        ("attention_codes", plans.c.attention_codes),
-        ("reassessment_due", plans.c.reassessment_due),
-        ("ready_to_advance", plans.c.ready_to_advance),
-        ("ready_to_discharge", plans.c.ready_to_discharge),
-        ("audited_at", plans.c.audited_at),
-    )
+COLUMNS = (
+    plans.c.id.label("plan_id"),
+    plans.c.patient_id,
+    _PATIENT_NAME.label("patient_name"),
+    plans.c.clinician_id,
+    plans.c.status,
+    plans.c.current_stage_id,
+    _STAGE_NAME.label("current_stage_name"),
+    plans.c.stage_due_on,
+    plans.c.attention_codes,
+    plans.c.reassessment_due,
+    plans.c.ready_to_advance,
+    plans.c.ready_to_discharge,
+    plans.c.audited_at,
 )
 
 
@@ -238,102 +229,22 @@ def _has_code(code: AttentionCode) -> ColumnElement[bool]:
     return listed
 
 
-# A row made plain: ids, the date and the time as their JSON text, the codes a list.
-Plain = tuple[
-    str,
-    str,
-    str,
-    str,
-    str,
-    str | None,
-    str | None,
-    str | None,
-    list[str],
-    bool,
-    bool,
-    bool,
-    str | None,
-    int,
-]
+def _key(row: RowMapping) -> tuple[int, uuid.UUID]:
+    return row["rank"], row["plan_id"]
 
 
-def _dashed(value: str) -> str:
-    """SQLAlchemy's Uuid on SQLite: 32 hex digits."""
-    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-
-
-def _sqlite(row: Any) -> Plain:
-    (plan, patient, name, clinician, status, stage, stage_name, due, codes, *flags) = row
-    audited, rank = flags[3], flags[4]
-    return (
-        _dashed(plan),
-        _dashed(patient),
-        name,
-        _dashed(clinician),
-        status,
-        None if stage is None else _dashed(stage),
-        stage_name,
-        due,  # stored as ISO 8601 text
-        json.loads(codes),
-        bool(flags[0]),
-        bool(flags[1]),
-        bool(flags[2]),
-        None if audited is None else datetime.fromisoformat(audited).isoformat() + "Z",  # UTC
-        rank,
-    )
-
-
-def _postgres(row: Any) -> Plain:
-    (plan, patient, name, clinician, status, stage, stage_name, due, codes, *flags) = row
-    audited, rank = flags[3], flags[4]
-    return (
-        str(plan),
-        str(patient),
-        name,
-        str(clinician),
-        status,
-        None if stage is None else str(stage),
-        stage_name,
-        None if due is None else due.isoformat(),
-        codes,
-        flags[0],
-        flags[1],
-        flags[2],
-        None if audited is None else audited.astimezone(UTC).isoformat()[:-6] + "Z",
-        rank,
-    )
-
-
-PLAIN: dict[str, Callable[[Any], Plain]] = {"sqlite": _sqlite, "postgresql": _postgres}
-
-
-def _key(row: Plain) -> tuple[int, str]:
-    return row[13], row[0]
-
-
-def _item(row: Plain, today: str) -> WorklistRow:
-    (plan, patient, name, clinician, status, stage, stage_name, due, codes, *_) = row
-    reassessment, advance, discharge, audited, rank = row[9:]
-    reason = REASONS[rank]
-    overdue = due is not None and due < today  # ISO 8601 dates compare as text
-    return WorklistRow(
-        plan,
-        patient,
-        name,
-        clinician,
-        status,
-        stage,
-        stage_name,
-        due,
-        codes,
-        reassessment,
-        advance,
-        discharge,
-        overdue,
-        reason,
-        _detail(reason, codes, due),
-        audited,
-    )
+def _item(row: RowMapping, today: date) -> dict[str, Any]:
+    """A WorklistItemRead's fields: the columns (labelled as its fields; it ignores the rest),
+    its flags, and why it is listed."""
+    reason, due = REASONS[row["rank"]], row["stage_due_on"]
+    flags = {
+        "reassessment_due": row["reassessment_due"],
+        "ready_to_advance": row["ready_to_advance"],
+        "ready_to_discharge": row["ready_to_discharge"],
+        "overdue": due is not None and due < today,
+    }
+    detail = _detail(reason, row["attention_codes"], due)
+    return {**row, "flags": flags, "reason": reason, "detail": detail}
 
 
 REASONS = {
@@ -345,7 +256,7 @@ REASONS = {
 }
 
 
-def _detail(reason: WorklistReason, codes: list[str], due: str | None) -> str:
+def _detail(reason: WorklistReason, codes: list[str], due: date | None) -> str:
     if reason is WorklistReason.reassessment_due:
         return f"Reassessment due: a critical finding holds ({', '.join(codes)})."
     if reason is WorklistReason.ready_to_advance:
@@ -357,8 +268,8 @@ def _detail(reason: WorklistReason, codes: list[str], due: str | None) -> str:
     return f"Findings to review: {', '.join(codes)}."
 
 
-def _encode(row: Plain) -> str:
-    raw = json.dumps([row[13], row[0]]).encode()
+def _encode(key: tuple[int, uuid.UUID]) -> str:
+    raw = json.dumps([key[0], str(key[1])]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

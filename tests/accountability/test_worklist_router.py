@@ -378,8 +378,8 @@ def test_the_calendar_alone_makes_a_plan_overdue(session: Session, board: dict[s
     session.flush()
 
     def reasons(today: date) -> dict[str, str]:
-        items, _ = worklist.search(session.connection(), actor, page, today=today)
-        return {item.plan_id: item.reason.value for item in items}
+        found = worklist.search(session.connection(), actor, page, today=today)
+        return {str(item.plan_id): item.reason.value for item in found.items}
 
     later = TOMORROW + timedelta(days=1)
     assert reasons(TODAY)[str(board["findings"].id)] == "findings"
