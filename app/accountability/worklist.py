@@ -23,9 +23,6 @@ Filtering by code reads the stored order until the page is full: flat for the co
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,8 +52,8 @@ from sqlalchemy import String as SqlString
 from app.accountability.schemas import AttentionCode, WorklistItemRead, WorklistReason
 from app.core import direct
 from app.core.auth import CLINICAL_ROLES, Actor, ensure_role
-from app.core.errors import Forbidden, InvalidInput
-from app.core.pagination import PageParams
+from app.core.errors import Forbidden
+from app.core.pagination import InvalidCursor, PageParams, decode_cursor, encode_cursor
 from app.core.schemas import Page
 from app.core.types import Role
 from app.patients.models import Patient
@@ -117,7 +114,7 @@ def search(
     """A page of the worklist, with the next page's cursor."""
     today = today or datetime.now(UTC).date()
     clinician_id = _clinician(actor, clinician_id)
-    after = _decode(page.cursor) if page.cursor else None
+    after = _after(page.cursor) if page.cursor else None
     statement = _statement(clinician_id is not None, code, _resume(after))
     params: dict[str, Any] = {"clinic_id": actor.clinic_id, "today": today}
     params |= {"page_limit": page.limit + 1, "clinician_id": clinician_id}
@@ -127,7 +124,7 @@ def search(
     rows = sorted(connection.execute(statement, params).mappings(), key=_key)
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    next_cursor = _encode(_key(rows[-1])) if more else None
+    next_cursor = encode_cursor(_key(rows[-1])) if more else None
     items = [_item(row, today) for row in rows]
     return PAGE.validate_python({"items": items, "next_cursor": next_cursor})
 
@@ -268,19 +265,8 @@ def _detail(reason: WorklistReason, codes: list[str], due: date | None) -> str:
     return f"Findings to review: {', '.join(codes)}."
 
 
-def _encode(key: tuple[int, uuid.UUID]) -> str:
-    raw = json.dumps([key[0], str(key[1])]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> Cursor:
-    try:
-        rank, plan_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not 0 <= int(rank) <= NONE:
-            raise ValueError("no such rank")
-        return Cursor(int(rank), uuid.UUID(plan_id))
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise InvalidInput(
-            "The cursor is not one this API issued.",
-            errors=[{"parameter": "cursor", "in": "query", "detail": "malformed cursor"}],
-        ) from exc
+def _after(cursor: str) -> Cursor:
+    rank, plan_id = decode_cursor(cursor, (int, uuid.UUID))
+    if not 0 <= rank <= NONE:
+        raise InvalidCursor
+    return Cursor(rank, plan_id)

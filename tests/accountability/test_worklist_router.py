@@ -36,6 +36,7 @@ from tests.builders import (
     make_user,
 )
 from tests.conftest import StatementCounter
+from tests.core.test_pagination import AN_ID, assert_refused, tampered
 from tests.plans.plan_builders import make_plan
 
 YESTERDAY, TOMORROW = TODAY - timedelta(days=1), TODAY + timedelta(days=1)
@@ -207,6 +208,30 @@ def test_refusals(client: TestClient, session: Session, board: dict[str, Any]) -
     )
     assert bad_cursor.status_code == 422
     assert bad_cursor.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        tampered({"rank": "0"}),
+        tampered(["0"]),
+        tampered([0, AN_ID]),  # numbers, not the text the codec writes
+        tampered(["urgent", AN_ID]),
+        tampered(["0", "not-an-id"]),
+        tampered(["-1", AN_ID]),  # no such rank
+        tampered([str(AttentionRank.none.value + 1), AN_ID]),
+        tampered(["9" * 40, AN_ID]),
+    ],
+)
+def test_a_cursor_the_worklist_did_not_issue_is_refused(
+    client: TestClient, board: dict[str, Any], cursor: str
+) -> None:
+    response = client.get(
+        WORKLIST_URL, params={"cursor": cursor}, headers=auth_headers(board["clinician"])
+    )
+
+    assert_refused(response)
 
 
 def test_an_integration_key_reads_the_clinics_worklist(
