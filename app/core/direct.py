@@ -16,6 +16,7 @@ Tests override `get_direct_read` to run the same SQL inside the test's own trans
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 from contextlib import AbstractContextManager
@@ -34,6 +35,8 @@ from app.core import caller
 from app.core.auth import Actor, oauth2_scheme
 from app.core.db import get_engine, transaction
 from app.core.errors import ServiceUnavailable, Unauthorized
+
+logger = logging.getLogger(__name__)
 
 # Named parameters on both: sqlite3 takes `:name`, psycopg `%(name)s`.
 _COMPILERS: dict[str, Dialect] = {
@@ -63,6 +66,10 @@ def as_date(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
+class _ConnectionLost(Exception):
+    """The connection failed, not the statement: the driver says it is closed or broken."""
+
+
 class DirectRead:
     """A request's direct reads: `fetch_one` takes a pooled driver connection for its one
     statement and gives it back at once; `session()` opens a read transaction for a fallback
@@ -76,21 +83,20 @@ class DirectRead:
         self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
     ) -> caller.Row | None:
         sql, bound = self._prepare(statement, params)
-        errors = self._dialect.loaded_dbapi.Error
         try:
             return self._execute(sql, bound)
-        except errors as exc:
-            # A pooled connection the server closed (a restart): the others are likely closed
-            # too, so replace the pool, and try once more on a new connection. A read, so
-            # trying again is safe.
+        except _ConnectionLost as lost:
+            # A pooled connection the server closed (a restart): the others likely are too, so
+            # replace the pool and try once more on a new connection (a read: safe to repeat).
+            logger.warning("direct read: connection lost, replacing the pool: %s", lost.__cause__)
             self._engine.dispose()
-            try:
-                return self._execute(sql, bound)
-            except errors:
-                raise ServiceUnavailable(
-                    "The database is busy or unavailable; retry shortly.",
-                    headers={"Retry-After": "1"},
-                ) from exc
+        try:
+            return self._execute(sql, bound)
+        except _ConnectionLost as lost:
+            raise ServiceUnavailable(
+                "The database is busy or unavailable; retry shortly.",
+                headers={"Retry-After": "1"},
+            ) from lost.__cause__
 
     def session(self) -> AbstractContextManager[Session]:
         return transaction(write=False)
@@ -111,29 +117,42 @@ class DirectRead:
     def _execute(self, sql: str, params: dict[str, Any]) -> caller.Row | None:
         pooled = self._engine.raw_connection()
         driver: Any = pooled.driver_connection
+        lost = False
         try:
-            row = self._fetch(driver, sql, params)
-        except self._dialect.loaded_dbapi.Error:
-            pooled.invalidate()  # lost: not one to give back to the pool
+            return self._fetch(driver, sql, params)
+        except self._dialect.loaded_dbapi.Error as exc:
+            lost = self._dialect.is_disconnect(exc, driver, None)
+            if lost:
+                raise _ConnectionLost from exc
+            logger.error("direct read failed: %r in %s", exc, sql)
             raise
-        pooled.close()
-        return row
+        finally:
+            # Back to the pool only as the pool lent it: connected, and out of autocommit, as
+            # the sessions that take it next expect.
+            if lost or (self._postgres and driver.autocommit):
+                pooled.invalidate()
+            else:
+                pooled.close()
 
     def _fetch(self, driver: Any, sql: str, params: dict[str, Any]) -> caller.Row | None:
-        if self._postgres:
-            driver.autocommit = True
-            cursor = driver.cursor(row_factory=dict_row)
-        else:
+        if not self._postgres:
             cursor = driver.cursor()
             cursor.row_factory = sqlite3.Row
+            try:
+                cursor.execute(sql, params)
+                row: caller.Row | None = cursor.fetchone()
+            finally:
+                cursor.close()
+            return row
+        driver.autocommit = True  # one statement: no BEGIN, no ROLLBACK, one round trip
         try:
-            cursor.execute(sql, params)
-            row: caller.Row | None = cursor.fetchone()
+            with driver.cursor(row_factory=dict_row) as cursor:
+                cursor.execute(sql, params)
+                found: caller.Row | None = cursor.fetchone()
+            return found
         finally:
-            cursor.close()
-        if self._postgres:
-            driver.autocommit = False
-        return row
+            if not driver.closed:  # a lost connection is invalidated, not given back
+                driver.autocommit = False
 
 
 def actor(reader: DirectRead, token: str | None) -> Actor:
