@@ -17,7 +17,10 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 class ObservationCreate(InputSchema):
     measure_id: uuid.UUID | None = Field(default=None, description="The measure, by id ...")
     measure_code: str | None = Field(default=None, max_length=50, description="... or by code.")
-    value: FiniteFloat
+    value: FiniteFloat = Field(
+        description="In `unit`. Refused outside the measure's range and, whatever the measure, "
+        "beyond what a measurement can be (10 km, a tonne, 100,000 reps: docs/input-bounds.md)."
+    )
     unit: str | None = Field(
         default=None,
         max_length=30,

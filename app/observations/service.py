@@ -19,6 +19,7 @@ from app.measures.models import Measure
 from app.observations.models import Observation, ObservationSource
 from app.observations.schemas import ObservationCreate
 from app.patients.models import Patient
+from app.rules.bounds import out_of_bounds
 from app.rules.units import convert
 
 # Devices' clocks drift; a reading a few minutes "in the future" is not an error.
@@ -143,12 +144,18 @@ def _check(
     if actor.is_patient and not measure.patient_reportable:
         raise Forbidden(f"Patients may not record {measure.name}; a clinician measures it.")
     errors = []
-    value = convert(item.value, item.unit or measure.unit, measure.unit)
+    unit = item.unit or measure.unit
+    value = convert(item.value, unit, measure.unit)
+    # Whatever the measure's range (it may have none), a value has a physical magnitude; one
+    # within it stays finite in any unit of its dimension.
+    implausible = out_of_bounds(item.value, unit)
     if value is None:
         errors.append(
             field_error(f"{where}/unit", f"{item.unit} cannot be converted to {measure.unit}")
         )
-    elif not _in_range(value, measure):
+    if implausible:
+        errors.append(field_error(f"{where}/value", implausible))
+    elif value is not None and not _in_range(value, measure):
         errors.append(
             field_error(f"{where}/value", f"outside {measure.name}'s range {_range(measure)}")
         )

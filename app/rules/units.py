@@ -24,8 +24,18 @@ _UNITS: dict[str, tuple[str, float]] = {
 }
 
 
+def dimension(unit: str) -> tuple[str, float] | None:
+    """What the unit measures and its factor to that dimension's base unit (kg, N, m, s, deg,
+    %, score, count), or None for a unit this table does not know."""
+    return _UNITS.get(unit)
+
+
 def convert(value: float, from_unit: str, to_unit: str) -> float | None:
-    """`value` in `to_unit`, or None when the two units measure different things."""
+    """`value` in `to_unit`, or None when the two units measure different things.
+
+    The product of an extreme value and a factor can overflow to infinity: a caller that
+    reads a stored value checks `math.isfinite`; input is bounded first (app.rules.bounds).
+    """
     if from_unit == to_unit:
         return value
     source, target = _UNITS.get(from_unit), _UNITS.get(to_unit)
