@@ -11,10 +11,13 @@ clinical model (../shared/DOMAIN.md, "Semantics the rules share"):
   direction; a target of at least the measure's minimal clinically important difference is the
   common case (e.g. PSFS 2 points, Abbott & Schmitt, JOSPT 2014; LEFS 9 points, Binkley et al.,
   Phys Ther 1999).
+- A criterion is judged on finite numbers only: when a value, its baseline, an LSI or a change
+  is not one (extreme values overflow), it is `no_data`, naming why (docs/input-bounds.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -123,7 +126,27 @@ def progress_fraction(current: float, baseline: float | None, target: float, *, 
         return 1.0
     if baseline is None or baseline == target:
         return 0.0
-    return min(1.0, max(0.0, (current - baseline) / (target - baseline)))
+    # In halves, so that the difference of two finite numbers cannot overflow.
+    span = target / 2 - baseline / 2
+    if span == 0:  # distinct, but too close to tell apart at half their size
+        return 0.0
+    return min(1.0, max(0.0, (current / 2 - baseline / 2) / span))
+
+
+Series = list[tuple[float, tuple[Any, ...]]]  # values, oldest first, with their observations
+
+
+def _unless_finite(criterion: CriterionSpec, what: str, series: Series) -> CriterionResult | None:
+    """`no_data` when a value of the series is not a finite number, naming its observations."""
+    if all(math.isfinite(value) for value, _ in series):
+        return None
+    bad = tuple(i for value, ids in series if not math.isfinite(value) for i in ids)
+    reason = f"{what} not a finite number"
+    return CriterionResult(Status.no_data, criterion.target, observation_ids=bad, reason=reason)
+
+
+def _values(points: Sequence[Point]) -> Series:
+    return [(p.value, (p.id,)) for p in points]
 
 
 @dataclass
@@ -133,7 +156,8 @@ class _Usable:
 
 
 def _in_measure_unit(points: Sequence[Point], unit: str) -> _Usable:
-    """Points converted to the measure's unit, oldest first; unconvertible ones are ignored."""
+    """Points converted to the measure's unit, oldest first; unconvertible ones are ignored.
+    A conversion may overflow: each mode checks the values it judges."""
     usable = _Usable()
     for point in sorted(points, key=lambda p: (p.observed_at, str(p.id))):
         value = convert(point.value, point.unit, unit)
@@ -159,8 +183,11 @@ def evaluate(
     """
     usable = _in_measure_unit(observations, measure.unit)
     counted = [p for p in usable.points if p.observed_at >= counted_from]
-    if criterion.mode is Mode.limb_symmetry:
+    finding: Series = [] if baseline_value is None else [(baseline_value, ())]
+    if criterion.mode is Mode.limb_symmetry:  # judged on pairs alone, without the finding
         result = _limb_symmetry(criterion, measure, counted)
+    elif unusable := _unless_finite(criterion, "baseline", finding):
+        result = unusable
     elif criterion.mode is Mode.change_from_baseline:
         result = _change_from_baseline(criterion, measure, counted, baseline_value)
     else:
@@ -168,9 +195,7 @@ def evaluate(
     return CriterionResult(**{**result.__dict__, "ignored_observation_ids": tuple(usable.ignored)})
 
 
-def _sustained(
-    criterion: CriterionSpec, series: list[tuple[float, tuple[Any, ...]]], baseline: float | None
-) -> CriterionResult:
+def _sustained(criterion: CriterionSpec, series: Series, baseline: float | None) -> CriterionResult:
     """Judges the latest N values of a series (oldest first) against the target."""
     if not series:
         return CriterionResult(Status.no_data, criterion.target, baseline=baseline)
@@ -198,13 +223,16 @@ def _absolute(
 ) -> CriterionResult:
     if criterion.side:
         points = [p for p in points if p.side == criterion.side]
-    series = [(p.value, (p.id,)) for p in points]
+    series = _values(points)
+    if unusable := _unless_finite(criterion, "value", series):
+        return unusable
     baseline = baseline_value if baseline_value is not None else (series[0][0] if series else None)
     return _sustained(criterion, series, baseline)
 
 
 def limb_symmetry_index(involved: float, uninvolved: float, better: Better) -> float | None:
-    """100 % is symmetry and more is better, whichever direction the measure improves in."""
+    """100 % is symmetry and more is better, whichever direction the measure improves in.
+    Extreme values (1.7e308 over 1e-300) overflow it: callers check `math.isfinite`."""
     numerator, denominator = (
         (involved, uninvolved) if better is Better.higher else (uninvolved, involved)
     )
@@ -223,8 +251,10 @@ def _limb_symmetry(
     involved_side = criterion.involved_side or ""
     involved = [p for p in points if p.side == involved_side]
     uninvolved = [p for p in points if p.side == _other_side(involved_side)]
+    if unusable := _unless_finite(criterion, "value", _values(involved + uninvolved)):
+        return unusable
     window = timedelta(days=criterion.pair_window_days)
-    series: list[tuple[float, tuple[Any, ...]]] = []
+    series: Series = []
     for point in involved:
         partners = [u for u in uninvolved if abs(u.observed_at - point.observed_at) <= window]
         if not partners:
@@ -233,6 +263,8 @@ def _limb_symmetry(
         lsi = limb_symmetry_index(point.value, partner.value, measure.better)
         if lsi is not None:
             series.append((lsi, (point.id, partner.id)))
+    if unusable := _unless_finite(criterion, "limb symmetry index", series):
+        return unusable
     baseline = series[0][0] if series else None
     result = _sustained(criterion, series, baseline)
     if result.status is Status.no_data:
@@ -251,6 +283,8 @@ def _change_from_baseline(
 ) -> CriterionResult:
     if criterion.side:
         points = [p for p in points if p.side == criterion.side]
+    if unusable := _unless_finite(criterion, "value", _values(points)):
+        return unusable
     baseline = (
         baseline_value if baseline_value is not None else (points[0].value if points else None)
     )
@@ -265,6 +299,9 @@ def _change_from_baseline(
     series = [
         (_improvement(p.value, baseline, criterion.change_unit, sign), (p.id,)) for p in later
     ]
+    what = "percent change" if criterion.change_unit is ChangeUnit.percent else "change"
+    if unusable := _unless_finite(criterion, f"{what} from baseline", series):
+        return unusable
     result = _sustained(criterion, series, 0.0)
     if result.status is Status.no_data:
         return CriterionResult(
