@@ -4,7 +4,7 @@ A page is one statement whose cost does not grow with the clinic: index-ordered 
 a primary-key lookup per listed plan for its names, nothing sorted but the page itself. The
 keyset is (rank, plan id).
 
-The urgency is stored on write (`Plan.attention_rank`, refresh_attention), "overdue" included:
+The urgency is stored on write (`Plan.attention_rank`, app.projections), "overdue" included:
 a plan audited after its current stage's due day is stored at rank overdue. Only the calendar
 makes a plan overdue after its audit: one stored at a later rank keeps that due day in
 `pending_overdue_on`, and once the day has passed the page lists it at overdue all the same,
@@ -70,7 +70,7 @@ PAGE = TypeAdapter(WorklistPage)
 
 
 def stored_rank(rank: int, stage_due_on: date | None, today: date) -> dict[str, Any]:
-    """What refresh_attention stores for the worklist: the rank to list the plan at (overdue
+    """What the projection stores for the worklist: the rank to list the plan at (overdue
     once its stage's due day has passed, unless something more urgent holds) and, while that
     day is still ahead of a plan stored at a later rank, the day (`pending_overdue_on`)."""
     if rank not in LATER or stage_due_on is None:

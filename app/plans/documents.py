@@ -1,10 +1,8 @@
 """The plan's response and its progress, rendered on write and served in one statement.
 
-Every write that changes what a plan shows already ends in
-`app.accountability.service.refresh_attention`, which evaluates the plan's criteria and audits
-it; it stores both renderings (app.projections.renderings) in the same transaction. A read then
-checks the caller and fetches the rendering's state with one indexed statement
-(app.core.direct).
+Every transaction that changes what a plan shows ends in the projection step (app.projections),
+which evaluates the plan's criteria, audits it and stores both renderings. A read then checks
+the caller and fetches the rendering's state with one indexed statement (app.core.direct).
 
 A rendering says which state of the plan it was made from (the plan's version and its
 `reassessment_due`; for progress, also the day it was evaluated on), and the plan says which of
@@ -35,7 +33,7 @@ from app.plans import reading
 from app.plans.models import Plan, PlanDocument, PlanStatus
 
 JSON = "application/json"
-# Observations on a plan under way refresh it (refresh_patient); a draft's or an ended
+# Observations on a plan under way project it again; a draft's or an ended
 # plan's progress is evaluated afresh on every read.
 STORED_PROGRESS = frozenset({PlanStatus.active.value, PlanStatus.on_hold.value})
 
