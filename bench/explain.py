@@ -18,7 +18,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from app.accountability import worklist
-from app.core.auth import Actor, _user_actor
+from app.core.auth import Actor, find_actor
 from app.core.db import create_db_engine
 from app.core.pagination import PageParams
 from app.core.types import Role
@@ -51,7 +51,7 @@ def _queries(seeded: Seeded, token: str) -> dict[str, Callable[[Session], Any]]:
 
     return {
         "plan read (token check + app.plans.reading)": lambda s: (
-            _user_actor(s, token),
+            find_actor(s, token),
             reading.read(s, clinician, seeded.plan_id),
         ),
         "worklist page (clinician)": lambda s: worklist.search(s.connection(), clinician, PAGE),

@@ -37,10 +37,10 @@ from starlette.responses import Response as StarletteResponse
 from starlette.routing import Route
 
 import app.models  # noqa: F401  (every table mapped)
-from app.core.auth import Actor, _user_actor, oauth2_scheme
+from app.core.auth import Actor, find_actor, oauth2_scheme
 from app.core.concurrency import set_etag
 from app.core.db import SAFE_METHODS, normalise_url, transaction
-from app.core.errors import NotFound, Unauthorized, install_error_handlers
+from app.core.errors import NotFound, install_error_handlers
 from app.plans import reading
 from app.plans.schemas import PlanRead
 
@@ -155,10 +155,7 @@ SyncSessionDep = Annotated[Session, Depends(_sync_session, scope="function")]
 def _sync_actor(
     session: SyncSessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Actor:
-    actor = _user_actor(session, token) if token else None
-    if actor is None:
-        raise Unauthorized("The credentials are invalid, expired or revoked.")
-    return actor
+    return find_actor(session, token)
 
 
 def read_plan_conventional(

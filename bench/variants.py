@@ -28,7 +28,7 @@ from starlette.responses import Response as StarletteResponse
 from starlette.routing import Route
 
 from app.auth.security import read_token
-from app.core.auth import Actor, _user_actor, oauth2_scheme
+from app.core.auth import Actor, find_actor, oauth2_scheme
 from app.core.concurrency import set_etag
 from app.core.config import get_settings
 from app.core.db import (
@@ -75,10 +75,7 @@ SyncSessionDep = Annotated[Session, Depends(_sync_session, scope="function")]
 
 
 def _sync_actor(session: SyncSessionDep, token: TokenDep) -> Actor:
-    actor = _user_actor(session, token) if token else None
-    if actor is None:
-        raise _no_credentials()
-    return actor
+    return find_actor(session, token)
 
 
 def _sync_patient(

@@ -60,14 +60,19 @@ class Actor:
         )
 
 
-async def get_actor(
-    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Actor:
+def find_actor(session: Session, token: str | None) -> Actor:
+    """The token's caller, confirmed by the database; 401 otherwise."""
     found = caller.credentials(token)
     row = session.execute(found.statement, found.params).mappings().first()
     if row is None:
         raise Unauthorized(caller.INVALID)
     return Actor.from_row(row)
+
+
+async def get_actor(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Actor:
+    return find_actor(session, token)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
