@@ -1,5 +1,8 @@
 """Each criterion's measure over time: the series (the measure's values, or the limb symmetry
-index in %) and its drawing as an inline SVG line chart with the target and the baseline."""
+index in %) and its drawing as an inline SVG line chart with the target and the baseline.
+
+A value that is not a finite number (stored by an older version, or an LSI that overflows) is
+left out of the series: it cannot be drawn. Any finite series draws, however extreme."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def chart_of(
     target: float | None = criterion.target
     comparator = criterion.comparator
     if criterion.mode is rules.Mode.change_from_baseline:
-        target, comparator = _goal(criterion, measure, evaluation.baseline)
+        target, comparator = _goal(criterion, measure, _finite(evaluation.baseline))
     where = side(criterion.side)
     out_of = measure.max_value if measure.unit == "{score}" else None
     return SummaryChart(
@@ -53,10 +56,14 @@ def chart_of(
         unit_label=f"out of {number(out_of)}" if out_of else unit_label(measure.unit),
         out_of=out_of,
         comparator=comparator,
-        target=target,
-        baseline=evaluation.baseline,
-        points=[ChartPoint(at=p.observed_at, value=p.value) for p in counted],
+        target=_finite(target),
+        baseline=_finite(evaluation.baseline),
+        points=[ChartPoint(at=p.observed_at, value=p.value) for p in counted if _finite(p.value)],
     )
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _limb_symmetry_chart(
@@ -72,8 +79,8 @@ def _limb_symmetry_chart(
         unit_label="%",
         out_of=None,
         comparator=criterion.comparator,
-        target=criterion.target,
-        baseline=evaluation.baseline,
+        target=_finite(criterion.target),
+        baseline=_finite(evaluation.baseline),
         points=_limb_symmetry(criterion, measure, counted),
     )
 
@@ -99,6 +106,7 @@ def _limb_symmetry(
     """The LSI at each involved value, paired with the nearest uninvolved value within the
     pairing window: the pairs app.rules.criteria judges the criterion on."""
     window = timedelta(days=rules.CriterionSpec(criterion.comparator, 0).pair_window_days)
+    points = [p for p in points if math.isfinite(p.value)]
     involved = [p for p in points if p.side == criterion.involved_side]
     uninvolved = [p for p in points if p.side == other_side(criterion.involved_side)]
     series = []
@@ -108,7 +116,7 @@ def _limb_symmetry(
             continue
         partner = min(partners, key=lambda u: (abs(u.observed_at - point.observed_at), str(u.id)))
         lsi = rules.limb_symmetry_index(point.value, partner.value, measure.better)
-        if lsi is not None:
+        if lsi is not None and math.isfinite(lsi):
             series.append(ChartPoint(at=point.observed_at, value=lsi))
     return series
 
@@ -124,6 +132,7 @@ TARGET = 'stroke="#1b7f3b" stroke-width="2" stroke-dasharray="8 5"'
 BASELINE = 'stroke="#6b7280" stroke-width="1.5" stroke-dasharray="2 4"'
 ZONE = "#e3f2e7"
 CHAR_W = 6.8  # a generous average width of a 12-unit character, to lay out the legend
+LARGE = 1e15  # beyond it, the vertical axis counts in a power of ten
 
 
 def _nice_step(span: float) -> float:
@@ -132,11 +141,16 @@ def _nice_step(span: float) -> float:
     return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if raw <= m * magnitude)
 
 
-def _y_range(chart: SummaryChart) -> tuple[float, float, float]:
+def _exponent(values: Sequence[float]) -> int:
+    """The power of ten the axis counts in: 0, unless a value is so large (1.7e308) that the
+    room around it or a round step beyond it would overflow."""
+    largest = max((abs(v) for v in values), default=0.0)
+    return math.floor(math.log10(largest)) if largest > LARGE else 0
+
+
+def _y_range(values: Sequence[float]) -> tuple[float, float, float]:
     """Room around the values, target and baseline, on round numbers; never below 0 for a
     measure that has no negative values."""
-    values = [p.value for p in chart.points]
-    values += [v for v in (chart.target, chart.baseline) if v is not None]
     low, high = (min(values), max(values)) if values else (0.0, 10.0)
     pad = (high - low) * 0.1 if high - low > 1e-9 else max(1.0, abs(low) * 0.1)
     padded_low = low - pad if low - pad >= 0 or low < 0 else 0.0
@@ -152,15 +166,29 @@ def _x_range(points: Sequence[ChartPoint]) -> tuple[datetime, datetime]:
 
 
 class _Scale:
+    """The plot's axes; the vertical one in units of 10**exponent (1 for any usual value)."""
+
     def __init__(self, chart: SummaryChart) -> None:
-        self.low, self.high, self.step = _y_range(chart)
+        values = [p.value for p in chart.points]
+        values += [v for v in (chart.target, chart.baseline) if v is not None]
+        self.exponent = _exponent(values)
+        self.factor = 10.0**self.exponent
+        self.low, self.high, self.step = _y_range([v / self.factor for v in values])
         self.start: datetime | None = None
         self.end: datetime | None = None
         if chart.points:
             self.start, self.end = _x_range(chart.points)
 
     def y(self, value: float) -> float:
-        return BOTTOM - (value - self.low) / (self.high - self.low) * (BOTTOM - TOP)
+        return self.y_of_tick(value / self.factor)
+
+    def y_of_tick(self, scaled: float) -> float:
+        return BOTTOM - (scaled - self.low) / (self.high - self.low) * (BOTTOM - TOP)
+
+    def tick(self, scaled: float) -> str:
+        if self.exponent == 0:
+            return number(scaled)
+        return f"{scaled:g}e{self.exponent}" if scaled else "0"
 
     def x(self, at: datetime) -> float:
         assert self.start is not None
@@ -186,10 +214,10 @@ def _y_axis(scale: _Scale, label: str) -> list[str]:
     parts = []
     count = round((scale.high - scale.low) / scale.step)
     for i in range(count + 1):
-        value = scale.low + i * scale.step
-        y = scale.y(value)
+        value = scale.low + i * scale.step  # in the axis's units
+        y = scale.y_of_tick(value)
         parts.append(_line(LEFT, W - RIGHT, y, y, GRID))
-        parts.append(_text(LEFT - 8, y + 4, number(value), text_anchor="end"))
+        parts.append(_text(LEFT - 8, y + 4, scale.tick(value), text_anchor="end"))
     # The axis's label sits above it, level, so a long measure name stays readable.
     parts.append(_text(8, TOP - 20, label, font_weight="bold"))
     return parts
