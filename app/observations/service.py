@@ -143,26 +143,30 @@ def _check(
         return [field_error(f"{where}/{field}", "no such measure in your clinic's catalog")]
     if actor.is_patient and not measure.patient_reportable:
         raise Forbidden(f"Patients may not record {measure.name}; a clinician measures it.")
-    errors = []
+    errors = _value_errors(item, measure, where)
+    if item.assessment_id and item.assessment_id not in assessments:
+        errors.append(field_error(f"{where}/assessment_id", "no such assessment for this patient"))
+    if item.observed_at > datetime.now(UTC) + CLOCK_SKEW:
+        errors.append(field_error(f"{where}/observed_at", "is in the future"))
+    return errors
+
+
+def _value_errors(item: ObservationCreate, measure: Measure, where: str) -> list[dict[str, str]]:
+    """The unit converts to the measure's; the value is a physical magnitude, whatever the
+    measure's range (it may have none), so it stays finite in any unit; it is in that range."""
     unit = item.unit or measure.unit
     value = convert(item.value, unit, measure.unit)
-    # Whatever the measure's range (it may have none), a value has a physical magnitude; one
-    # within it stays finite in any unit of its dimension.
-    implausible = out_of_bounds(item.value, unit)
+    errors = []
     if value is None:
         errors.append(
             field_error(f"{where}/unit", f"{item.unit} cannot be converted to {measure.unit}")
         )
-    if implausible:
+    if implausible := out_of_bounds(item.value, unit):
         errors.append(field_error(f"{where}/value", implausible))
     elif value is not None and not _in_range(value, measure):
         errors.append(
             field_error(f"{where}/value", f"outside {measure.name}'s range {_range(measure)}")
         )
-    if item.assessment_id and item.assessment_id not in assessments:
-        errors.append(field_error(f"{where}/assessment_id", "no such assessment for this patient"))
-    if item.observed_at > datetime.now(UTC) + CLOCK_SKEW:
-        errors.append(field_error(f"{where}/observed_at", "is in the future"))
     return errors
 
 
