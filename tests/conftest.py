@@ -118,6 +118,9 @@ class SessionDirectRead(DirectRead):
     def session(self) -> AbstractContextManager[Session]:
         return nullcontext(self._own)
 
+    def write_session(self) -> AbstractContextManager[Session]:
+        return nullcontext(self._own)
+
 
 class StatementCounter:
     def __init__(self) -> None:

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from app.accountability import facts as audit_facts
 from app.accountability import service as accountability_service
-from app.accountability import worklist
 from app.core.auth import Actor
 from app.core.types import Role
 from app.plans import progress, reading
 from app.plans.models import Plan, PlanDocument, PlanStatus
+from app.projections import compute
 from app.rules import plan_audit
 from app.rules.timeline import stage_schedule
 
@@ -128,7 +128,7 @@ def fresh_attention(session: Session, plan_id: uuid.UUID) -> dict[str, Any]:
     findings = plan_audit.audit(gathered.facts, accountability_service.thresholds(session, actor))
     values = accountability_service.attention(findings, gathered.progress)
     due_on = _stage_due_on(gathered.facts)
-    values |= worklist.stored_rank(values["attention_rank"], due_on, now.date())
+    values |= compute.stored_rank(values["attention_rank"], due_on, now.date())
     return values | {"stage_due_on": due_on, "program_signature": gathered.program_signature}
 
 

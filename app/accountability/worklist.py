@@ -50,34 +50,24 @@ from sqlalchemy import (
 from sqlalchemy import String as SqlString
 
 from app.accountability.schemas import AttentionCode, WorklistItemRead, WorklistReason
-from app.core import direct
+from app.clinics.models import Clinic
+from app.core import caller, direct
 from app.core.auth import CLINICAL_ROLES, Actor, ensure_role
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, ServiceUnavailable, Unauthorized
 from app.core.pagination import InvalidCursor, PageParams, decode_cursor, encode_cursor
 from app.core.schemas import Page
 from app.core.types import Role
 from app.patients.models import Patient
-from app.plans.models import AttentionRank, Plan, PlanStatus, Stage
+from app.plans.models import UNDER_WAY, AttentionRank, Plan, PlanStatus, Stage
+from app.projections import catch_up, clinic
+from app.projections.compute import OVERDUE
 
-OVERDUE = AttentionRank.overdue.value
 NONE = AttentionRank.none.value
-# The stored ranks the calendar can turn into overdue: those after it.
-LATER = tuple(rank.value for rank in AttentionRank if rank > AttentionRank.overdue)
 
 plans, patients, stages = Plan.__table__, Patient.__table__, Stage.__table__
+clinics = Clinic.__table__
 WorklistPage = Page[WorklistItemRead]
 PAGE = TypeAdapter(WorklistPage)
-
-
-def stored_rank(rank: int, stage_due_on: date | None, today: date) -> dict[str, Any]:
-    """What the projection stores for the worklist: the rank to list the plan at (overdue
-    once its stage's due day has passed, unless something more urgent holds) and, while that
-    day is still ahead of a plan stored at a later rank, the day (`pending_overdue_on`)."""
-    if rank not in LATER or stage_due_on is None:
-        return {"attention_rank": rank, "pending_overdue_on": None}
-    if stage_due_on < today:
-        return {"attention_rank": OVERDUE, "pending_overdue_on": None}
-    return {"attention_rank": rank, "pending_overdue_on": stage_due_on}
 
 
 @dataclass(frozen=True)
@@ -96,10 +86,54 @@ def read(
 ) -> bytes:
     """The page as JSON: the caller checked as ClinicalActor checks them (one statement on the
     driver's connection), then the page (one statement in a read transaction)."""
-    actor = ensure_role(direct.actor(reader, token), CLINICAL_ROLES)
+    given = caller.credentials(token)
+    row = reader.fetch_one(_WITH_STALENESS[given.statement is caller.KEY], given.params)
+    if row is None:
+        raise Unauthorized(caller.INVALID)
+    actor = ensure_role(Actor.from_row(row), CLINICAL_ROLES)
+    if row["projections_stale"]:
+        _bring_current(reader, actor.clinic_id)
     with reader.session() as session:
         found = search(session.connection(), actor, page, clinician_id=clinician_id, code=code)
     return PAGE.dump_json(found)
+
+
+def _with_staleness(statement: Select[Any]) -> Select[Any]:
+    """The caller, and whether a clinic-wide change has left plans of their clinic under way
+    projected with older inputs (an empty range of ix_plans_clinic_id_projected_inputs_version
+    when none has)."""
+    found = statement.subquery("c")
+    current = (
+        select(clinics.c.inputs_version).where(clinics.c.id == found.c.clinic_id).scalar_subquery()
+    )
+    stale = (
+        select(plans.c.id)
+        .where(
+            plans.c.clinic_id == found.c.clinic_id,
+            plans.c.projected_inputs_version < current,
+            # Rendered in the SQL: the direct reads' statements take no expanding parameters.
+            plans.c.status.in_([literal_column(f"'{status.value}'") for status in UNDER_WAY]),
+        )
+        .exists()
+    )
+    return select(found, stale.label("projections_stale"))
+
+
+# By whether the caller is an integration key.
+_WITH_STALENESS = {False: _with_staleness(caller.USER), True: _with_staleness(caller.KEY)}
+
+
+def _bring_current(reader: direct.DirectRead, clinic_id: uuid.UUID) -> None:
+    """The clinic's stale plans under way projected before the page is read: a batch per
+    request, and a 503 to retry while more remain (rehab housekeeping drains them too)."""
+    with reader.write_session() as session:
+        done = catch_up.under_way(session, clinic_id, limit=clinic.BATCH)
+    if not done:
+        raise ServiceUnavailable(
+            "The worklist is being recomputed after a change to the clinic's audit thresholds "
+            "or measures; retry shortly.",
+            headers={"Retry-After": "2"},
+        )
 
 
 def search(

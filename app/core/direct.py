@@ -101,6 +101,10 @@ class DirectRead:
     def session(self) -> AbstractContextManager[Session]:
         return transaction(write=False)
 
+    def write_session(self) -> AbstractContextManager[Session]:
+        """A write transaction, for a read that must first bring a projection current."""
+        return transaction(write=True)
+
     @property
     def _postgres(self) -> bool:
         return self._dialect.name == "postgresql"

@@ -29,8 +29,8 @@ from app.core.auth import Actor
 from app.core.concurrency import etag
 from app.core.errors import NotFound, Unauthorized
 from app.plans import progress as progress_service
-from app.plans import reading
 from app.plans.models import Plan, PlanDocument, PlanStatus
+from app.projections import compute
 
 JSON = "application/json"
 # Observations on a plan under way project it again; a draft's or an ended
@@ -149,7 +149,7 @@ def read_plan(reader: direct.DirectRead, token: str | None, plan_id: uuid.UUID) 
         body = _stored(reader, actor, plan_id, row["revision"], "body")
     if body is None:
         with reader.session() as session:
-            plan = reading.read(session, actor, plan_id)
+            plan = compute.plan_read(session, actor.clinic_id, plan_id, now=datetime.now(UTC))
         body, version = plan.model_dump_json().encode(), plan.version
     return Response(body, media_type=JSON, headers={"ETag": etag(version)})
 

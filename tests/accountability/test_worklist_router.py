@@ -18,6 +18,7 @@ from app.core.schemas import Page
 from app.core.types import Role
 from app.patients.models import Patient
 from app.plans.models import AttentionRank, Plan, PlanStatus, Stage
+from app.projections import compute
 from app.users.models import User
 from tests.accountability.builders import (
     BULK_RANKS,
@@ -68,7 +69,7 @@ def flagged(
             ready_to_advance=rank is AttentionRank.ready_to_advance,
             ready_to_discharge=rank is AttentionRank.ready_to_discharge,
             stage_due_on=due_on,
-            pending_overdue_on=due_on if rank.value in worklist.LATER else None,
+            pending_overdue_on=due_on if rank.value in compute.LATER else None,
         )
     )
     return plan
@@ -454,7 +455,7 @@ def _cursor_after(client: TestClient, user: User, params: dict[str, Any]) -> str
 def test_what_an_audit_stores_for_the_worklist(
     rank: AttentionRank, due_on: date | None, stored: AttentionRank, pending: date | None
 ) -> None:
-    assert worklist.stored_rank(rank.value, due_on, TODAY) == {
+    assert compute.stored_rank(rank.value, due_on, TODAY) == {
         "attention_rank": stored.value,
         "pending_overdue_on": pending,
     }

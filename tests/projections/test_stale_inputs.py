@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,11 +17,12 @@ from app.core.types import Role
 from app.measures.models import Measure, MeasureCategory
 from app.observations.models import Observation, ObservationSource
 from app.plans.models import Criterion, CriterionKind, Plan
+from app.projections import catch_up, clinic
 from app.rules.criteria import Better, Comparator, Mode
-from tests.accountability.builders import days_ago, listed, well_run_plan
+from tests.accountability.builders import WORKLIST_URL, days_ago, listed, well_run_plan
 from tests.builders import auth_headers, make_user
 from tests.plans.plan_builders import if_match, plan_url
-from tests.projection_check import assert_current
+from tests.projection_check import assert_current, differences
 
 
 def _codes(client: TestClient, plan: Plan, headers: dict[str, str]) -> list[str]:
@@ -165,3 +167,62 @@ def _stalling_clinic_measure(session: Session, plan: Plan, *, mcid: float) -> Me
         )
     session.flush()
     return measure
+
+
+def test_plans_past_the_first_batch_are_never_served_stale(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clinic-wide change projects a first batch; the rest are stale until projected. The
+    plan read renders them afresh, the worklist projects a batch per request (503 while more
+    remain), and the daily job drains them."""
+    monkeypatch.setattr(clinic, "BATCH", 1)
+    first = well_run_plan(session, psfs_step=0.5)
+    built = [
+        first,
+        *(well_run_plan(session, clinician=first.clinician, psfs_step=0.5) for _ in "ab"),
+    ]
+    admin_headers = auth_headers(_admin(session, first))
+    _write_through_the_api(client, first.plan, admin_headers)
+    current = client.get("/api/v1/clinic/audit-thresholds", headers=admin_headers)
+    changed = client.put(
+        "/api/v1/clinic/audit-thresholds",
+        json={"stalled_observations": 10},
+        headers={**admin_headers, "If-Match": current.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    stale = [b.plan.id for b in built if differences(session, b.plan.id)]
+    assert len(stale) == 2  # the first batch: one plan
+
+    for plan_id in stale:
+        read = client.get(plan_url(plan_id), headers=admin_headers)
+        assert read.json()["reassessment_due"] is False  # rendered afresh, not the stored
+    busy = client.get(WORKLIST_URL, headers=auth_headers(first.clinician))
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "2"
+    items = listed(client, first.clinician)  # the last stale plan projected first
+
+    assert all("STALLED" not in item["attention_codes"] for item in items)
+    for each in built:
+        assert_current(session, each.plan.id)
+
+
+def test_the_daily_job_drains_what_a_clinic_wide_change_left_stale(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clinic, "BATCH", 1)
+    first = well_run_plan(session, psfs_step=0.5)
+    built = [first, well_run_plan(session, clinician=first.clinician, psfs_step=0.5)]
+    measure = _stalling_clinic_measure(session, first.plan, mcid=5)
+    headers = auth_headers(first.clinician)
+    url = f"/api/v1/measures/{measure.id}"
+    version = client.get(url, headers=headers).json()["version"]
+    assert client.patch(url, json={"mcid": 1}, headers=if_match(headers, version)).is_success
+    long_ago = days_ago(365)
+
+    batches = []
+    while batch := catch_up.due(session, first.plan.clinic_id, audited_before=long_ago, limit=1):
+        batches.append(batch)
+
+    assert len(batches) == 1  # the one plan the first batch left
+    for each in built:
+        assert_current(session, each.plan.id)
