@@ -14,14 +14,25 @@ from pydantic import (
 
 from app.assessments.models import AssessmentKind, AssessmentStatus, DriverKind, Onset
 from app.core.schemas import InputSchema, Schema
-from app.core.types import LongText, Name, Pain0to10, ShortText, Side, UtcTimestamp
+from app.core.types import (
+    MAX_DRIVERS,
+    LongText,
+    MeasureCode,
+    Name,
+    Pain0to10,
+    ShortText,
+    Side,
+    UnitText,
+    UtcTimestamp,
+)
 
-MAX_ITEMS = 100
+# A patient's goals are a few activities (the PSFS asks for up to five); the findings are the
+# examination's tests and measures, both sides of a battery included.
+MAX_GOALS = 20
+MAX_FINDINGS = 100
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Unit = Code
 Number = Annotated[float, Field(allow_inf_nan=False)]
 ChildId = Annotated[
     uuid.UUID | None,
@@ -34,7 +45,7 @@ class GoalIn(InputSchema):
     statement: Text
     target_measure: Name | None = None
     target_value: Number | None = None
-    target_unit: Unit | None = Field(default=None, validate_default=True)
+    target_unit: UnitText | None = Field(default=None, validate_default=True)
 
     @field_validator("target_unit")
     @classmethod
@@ -47,10 +58,10 @@ class GoalIn(InputSchema):
 class FindingIn(InputSchema):
     id: ChildId = None
     name: Name = Field(description="The test or measure.")
-    measure_code: Code | None = None
+    measure_code: MeasureCode | None = None
     side: Side = Side.none
     value: Number | None = None
-    unit: Unit | None = Field(default=None, validate_default=True)
+    unit: UnitText | None = Field(default=None, validate_default=True)
     result: ShortText | None = Field(
         default=None, validate_default=True, description="A qualitative result."
     )
@@ -78,15 +89,15 @@ class DriverIn(InputSchema):
     description: Text
     finding_ids: list[uuid.UUID] = Field(
         default_factory=list,
-        max_length=MAX_ITEMS,
+        max_length=MAX_FINDINGS,
         description="Ids of the assessment's findings that support this driver.",
     )
     priority: int = Field(default=1, ge=1, le=1000, description="1 is the most important.")
 
 
-Goals = Annotated[list[GoalIn], Field(max_length=MAX_ITEMS)]
-Findings = Annotated[list[FindingIn], Field(max_length=MAX_ITEMS)]
-Drivers = Annotated[list[DriverIn], Field(max_length=MAX_ITEMS)]
+Goals = Annotated[list[GoalIn], Field(max_length=MAX_GOALS)]
+Findings = Annotated[list[FindingIn], Field(max_length=MAX_FINDINGS)]
+Drivers = Annotated[list[DriverIn], Field(max_length=MAX_DRIVERS)]
 DurationDays = Annotated[int, Field(ge=0, le=36_500)]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
 
 
 class Role(StrEnum):
@@ -27,6 +28,20 @@ Pain0to10 = Annotated[int, Field(ge=0, le=10, description="Numeric rating scale,
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+# Why a clinician overrode or changed something: a sentence or a short paragraph.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+# A measure's code as a client names it (`single_leg_hop`): the length measures.code holds.
+MeasureCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# A unit as recorded (UCUM where one exists: `cm`, `{score}`).
+UnitText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+# The validator refuses an address over RFC 5321's 254 characters; the schema says so.
+EmailAddress = Annotated[EmailStr, Field(max_length=254)]
+
+# Every list a request body carries is bounded: a body is validated on the event loop, and a
+# bound is what keeps its validation, its checks and its error body small. Each bound is the
+# most a clinician needs, with room to spare; the lists themselves are declared where they live.
+MAX_DRIVERS = 20  # drivers of an assessment, so also the drivers a plan or a stage targets
+DriverIds = Annotated[list[uuid.UUID], Field(max_length=MAX_DRIVERS)]
 
 
 def no_nul(value: str | None) -> str | None:

@@ -7,12 +7,15 @@ from typing import Annotated
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.core.schemas import InputSchema, Schema
-from app.core.types import Name
+from app.core.types import Name, UnitText
 from app.measures.models import MeasureCategory
 from app.rules.criteria import Better
 
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,49}$", description="snake_case code")]
-Unit = Annotated[str, Field(min_length=1, max_length=30, description="UCUM where one exists")]
+Code = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]{1,49}$", max_length=50, description="snake_case code")
+]
+Unit = Annotated[UnitText, Field(description="UCUM where one exists")]
+Description = Annotated[str, Field(max_length=2000)]
 # Python's JSON parser reads Infinity and NaN; a bound or MCID must be a real number.
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Mcid = Annotated[FiniteFloat, Field(gt=0, description="Minimal clinically important difference")]
@@ -21,7 +24,7 @@ Mcid = Annotated[FiniteFloat, Field(gt=0, description="Minimal clinically import
 class MeasureCreate(InputSchema):
     code: Code
     name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    description: Description | None = None
     category: MeasureCategory
     unit: Unit
     min_value: FiniteFloat | None = None
@@ -44,7 +47,7 @@ class MeasureCreate(InputSchema):
 
 class MeasureUpdate(InputSchema):
     name: Name | None = None
-    description: str | None = Field(default=None, max_length=2000)
+    description: Description | None = None
     mcid: Mcid | None = None
     patient_reportable: bool | None = None
 

@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import Field, field_validator
 
 from app.core.schemas import InputSchema, Schema
-from app.core.types import LongText, Name
+from app.core.types import EmailAddress, LongText, Name
 from app.patients.models import Sex
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
@@ -27,7 +27,7 @@ class PatientCreate(InputSchema):
     external_id: ExternalId | None = Field(
         default=None, description="The clinic's own record number; unique within the clinic."
     )
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     phone: Phone | None = None
     notes: LongText | None = None
 
@@ -39,7 +39,7 @@ class PatientUpdate(InputSchema):
     date_of_birth: date | None = None
     sex: Sex | None = None
     external_id: ExternalId | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     phone: Phone | None = None
     notes: LongText | None = None
 

@@ -8,12 +8,19 @@ from pydantic import Field, field_validator, model_validator
 
 from app.assessments.models import DriverKind
 from app.core.schemas import InputSchema, Schema
-from app.core.types import Name, Side
+from app.core.types import DriverIds, MeasureCode, Name, Reason, Side
 from app.plans.models import DischargeOverrideCategory, PlanStatus
 from app.rules.criteria import ChangeUnit, Comparator, Mode
 
 Statement = Annotated[str, Field(min_length=1, max_length=1000)]
-Reason = Annotated[str, Field(min_length=3, max_length=2000)]
+
+# A plan's stages are few (criteria-based protocols run three to six); a stage's criteria and
+# the discharge criteria are a test battery of a handful of measures. Bounds per request: a
+# stage or criterion added later by its own route is not counted here.
+MAX_STAGES = 20
+MAX_CRITERIA = 20
+# Reordering lists every stage the plan holds, however they were added.
+MAX_ORDERED_STAGES = 50
 
 
 def _not_null(value: object) -> object:
@@ -25,7 +32,7 @@ def _not_null(value: object) -> object:
 
 class CriterionCreate(InputSchema):
     measure_id: uuid.UUID | None = Field(default=None, description="The measure, by id ...")
-    measure_code: str | None = Field(default=None, max_length=50, description="... or by code.")
+    measure_code: MeasureCode | None = Field(default=None, description="... or by code.")
     comparator: Comparator
     target: float = Field(allow_inf_nan=False)
     mode: Mode = Mode.absolute
@@ -52,6 +59,9 @@ class CriterionCreate(InputSchema):
         if self.mode is Mode.change_from_baseline and self.change_unit is None:
             self.change_unit = ChangeUnit.points
         return self
+
+
+Criteria = Annotated[list[CriterionCreate], Field(max_length=MAX_CRITERIA)]
 
 
 class CriterionUpdate(InputSchema):
@@ -85,24 +95,24 @@ class StageCreate(InputSchema):
     name: Name
     goal: Statement
     expected_weeks: int = Field(ge=1, le=104)
-    driver_ids: list[uuid.UUID] = Field(
+    driver_ids: DriverIds = Field(
         default_factory=list, description="Drivers of the plan this stage addresses."
     )
     position: int | None = Field(default=None, ge=0, description="Appended when omitted.")
-    criteria: list[CriterionCreate] = Field(default_factory=list, max_length=50)
+    criteria: Criteria = Field(default_factory=list)
 
 
 class StageUpdate(InputSchema):
     name: Name | None = None
     goal: Statement | None = None
     expected_weeks: int | None = Field(default=None, ge=1, le=104)
-    driver_ids: list[uuid.UUID] | None = None
+    driver_ids: DriverIds | None = None
 
     _present = field_validator("name", "goal", "expected_weeks", "driver_ids")(_not_null)
 
 
 class StageOrder(InputSchema):
-    stage_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+    stage_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_ORDERED_STAGES)
 
 
 class StageRead(Schema):
@@ -142,20 +152,20 @@ class TimelineRead(Schema):
 class PlanCreate(InputSchema):
     assessment_id: uuid.UUID = Field(description="A finalised assessment of the patient.")
     title: Name | None = None
-    driver_ids: list[uuid.UUID] | None = Field(
+    driver_ids: DriverIds | None = Field(
         default=None, description="Drivers of the assessment to target; all of them if omitted."
     )
     clinician_id: uuid.UUID | None = None
     timeline: Timeline | None = Field(
         default=None, description="Suggested from the assessment's onset when omitted."
     )
-    stages: list[StageCreate] = Field(default_factory=list, max_length=20)
-    discharge_criteria: list[CriterionCreate] = Field(default_factory=list, max_length=50)
+    stages: list[StageCreate] = Field(default_factory=list, max_length=MAX_STAGES)
+    discharge_criteria: Criteria = Field(default_factory=list)
 
 
 class PlanUpdate(InputSchema):
     title: Name | None = None
-    driver_ids: list[uuid.UUID] | None = Field(default=None, min_length=1)
+    driver_ids: DriverIds | None = Field(default=None, min_length=1)
     clinician_id: uuid.UUID | None = None
     timeline: Timeline | None = None
 

@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 
 from app.core.errors import field_error
 from app.core.schemas import InputSchema, Schema
-from app.core.types import Side
+from app.core.types import Reason, Side
 from app.exercises.models import ExerciseCategory
 from app.prescriptions.models import PrescriptionStatus, PrescriptionVersion
 from app.rules.progression import Action, Dosing, LoadUnit
@@ -37,7 +37,6 @@ SessionsPerWeek = Annotated[int, Field(ge=1, le=14)]
 TargetRpe = Annotated[float, Field(ge=1, le=10, allow_inf_nan=False)]
 TargetRir = Annotated[int, Field(ge=0, le=5)]
 Instructions = Annotated[str, StringConstraints(max_length=2000)]
-Reason = Annotated[str, StringConstraints(min_length=3, max_length=2000)]
 
 PARAMETERS = (
     "sets",

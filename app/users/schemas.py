@@ -6,7 +6,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -14,7 +13,7 @@ from pydantic import (
 )
 
 from app.core.schemas import InputSchema, Schema
-from app.core.types import Name, Role
+from app.core.types import EmailAddress, Name, Role
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -62,7 +61,7 @@ def _not_common(value: str) -> str:
 
 
 # Logins compare emails case-insensitively, so they are stored lower-case.
-Email = Annotated[EmailStr, AfterValidator(str.lower)]
+Email = Annotated[EmailAddress, AfterValidator(str.lower)]
 # Not stripped: the login form does not strip either, so the password typed is the one kept.
 Password = Annotated[
     str,
