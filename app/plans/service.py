@@ -114,11 +114,13 @@ def _driver_ids(assessment: Assessment, requested: Sequence[uuid.UUID] | None) -
             raise Conflict("The assessment names no drivers for a plan to target.")
         return own
     errors: Errors = []
+    known, seen = set(own), set[uuid.UUID]()
     for i, driver_id in enumerate(requested):
-        if driver_id in requested[:i]:
+        if driver_id in seen:
             errors.append(field_error(f"/driver_ids/{i}", "this driver is listed twice"))
-        elif driver_id not in own:
+        elif driver_id not in known:
             errors.append(field_error(f"/driver_ids/{i}", "not a driver of this assessment"))
+        seen.add(driver_id)
     if not requested:
         errors.append(field_error("/driver_ids", "a plan targets at least one driver"))
     if errors:

@@ -54,9 +54,10 @@ def check(
 ) -> tuple[list[list[uuid.UUID]], list[uuid.UUID]]:
     """The measure ids of each stage's criteria, and of the discharge criteria sent alongside;
     raises one InvalidInput naming every problem."""
+    known = frozenset(targeted)  # one lookup per listed driver, however many are targeted
     problems = [
         *errors,
-        *(e for pointer, data in items for e in driver_errors(pointer, data.driver_ids, targeted)),
+        *(e for pointer, data in items for e in driver_errors(pointer, data.driver_ids, known)),
     ]
     nested = [
         (f"{pointer}/criteria/{j}", criterion)
