@@ -108,8 +108,21 @@ def problem_response(error: AppError, request: Request) -> JSONResponse:
     )
 
 
+# A 422 names the first MAX_ERRORS problems and counts the rest (`errors_omitted`, 0 when every
+# one is listed): enough to fix a form, and no body can make the answer large.
+MAX_ERRORS = 20
+# A segment of a pointer is a field name or an index, unless a client sent an unknown key of
+# any length; a longer one is cut, so one entry stays small too.
+MAX_SEGMENT = 100
+
+
+def _segment(part: object) -> str:
+    text = str(part)
+    return text if len(text) <= MAX_SEGMENT else text[:MAX_SEGMENT] + "..."
+
+
 def _validation_entry(error: Any) -> dict[str, Any]:
-    loc = [str(part) for part in error.get("loc", ())]
+    loc = [_segment(part) for part in error.get("loc", ())]
     where, path = (loc[0], loc[1:]) if loc else ("body", [])
     entry: dict[str, Any] = {"detail": error.get("msg", "invalid"), "type": error.get("type")}
     if where == "body":
@@ -130,9 +143,11 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(BadRequest("The request body is not valid JSON."), request)
-    entries = [_validation_entry(e) for e in raw]
+    entries = [_validation_entry(e) for e in raw[:MAX_ERRORS]]
     names = ", ".join(e.get("pointer") or e.get("parameter") or "?" for e in entries)
-    error = InvalidInput(f"Invalid input: {names}", errors=entries)
+    omitted = len(raw) - len(entries)
+    names += f" and {omitted} more" if omitted else ""
+    error = InvalidInput(f"Invalid input: {names}", errors=entries, errors_omitted=omitted)
     return problem_response(error, request)
 
 
