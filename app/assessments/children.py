@@ -1,9 +1,11 @@
 """An assessment's goals, findings and drivers: each list a client sends replaces the old one.
 
-An item that sends the id of an existing child updates it in place; an item without an id
-gets a new one; an existing child missing from the list is removed. Positions follow the
-list order. Drivers cite findings by id, so the writes are ordered for the foreign keys:
-links to removed findings go before those findings do, links to new findings come after.
+An item that sends the id of an existing child of the assessment updates it in place; an item
+without an id is a new child and gets its id from the server; any other id is refused, the
+same whether or not it exists elsewhere (docs/decisions/0004-child-ids.md). An existing child
+missing from the list is removed. Positions follow the list order. Drivers cite findings by
+id, or a finding of the same request by its `ref`, so the writes are ordered for the foreign
+keys: links to removed findings go before those findings do, links to new findings come after.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.assessments.schemas import DriverIn, FindingIn, GoalIn
 from app.core.errors import InvalidInput, field_error
 
 Child = TypeVar("Child", FunctionalGoal, Finding, Driver)
+Errors = list[dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -32,44 +35,92 @@ class ChildLists:
 
 
 def check(assessment: Assessment, lists: ChildLists) -> None:
-    """Refuses repeated ids, and driver citations of findings the result will not have."""
+    """Refuses ids that are repeated or not the assessment's, repeated refs, and driver
+    citations of findings the result will not have. Every check is one pass over a list."""
     errors = [
-        *_repeated("/goals", lists.goals),
-        *_repeated("/findings", lists.findings),
-        *_repeated("/drivers", lists.drivers),
+        *_ids("/goals", "goal", lists.goals, assessment.goals),
+        *_ids("/findings", "finding", lists.findings, assessment.findings),
+        *_ids("/drivers", "driver", lists.drivers, assessment.drivers),
+        *_refs(lists.findings or []),
+        *_citations(assessment, lists),
     ]
-    findings = (
-        {item.id for item in lists.findings if item.id}
-        if lists.findings is not None
-        else {finding.id for finding in assessment.findings}
-    )
-    cited: Iterable[Sequence[uuid.UUID]] = (
-        [item.finding_ids for item in lists.drivers]
-        if lists.drivers is not None
-        else [driver.finding_ids for driver in assessment.drivers]
-    )
-    for i, finding_ids in enumerate(cited):
-        seen: set[uuid.UUID] = set()
-        for j, finding_id in enumerate(finding_ids):
-            pointer = f"/drivers/{i}/finding_ids/{j}"
-            if finding_id in seen:
-                errors.append(field_error(pointer, "this finding is cited twice"))
-            elif finding_id not in findings:
-                errors.append(field_error(pointer, "no finding with this id in the assessment"))
-            seen.add(finding_id)
     if errors:
         names = ", ".join(error["pointer"] for error in errors)
         raise InvalidInput(f"Invalid input: {names}", errors=errors)
 
 
-def _repeated(pointer: str, items: Sequence[GoalIn | FindingIn | DriverIn] | None) -> list[Any]:
+def _ids(
+    pointer: str,
+    noun: str,
+    items: Sequence[GoalIn | FindingIn | DriverIn] | None,
+    current: Iterable[FunctionalGoal | Finding | Driver],
+) -> Errors:
+    own = {child.id for child in current}
     seen: set[uuid.UUID] = set()
     errors = []
     for i, item in enumerate(items or []):
+        if item.id is None:
+            continue
         if item.id in seen:
             errors.append(field_error(f"{pointer}/{i}/id", "this id is listed twice"))
-        if item.id is not None:
-            seen.add(item.id)
+        elif item.id not in own:
+            detail = f"no {noun} with this id in this assessment; omit the id for a new {noun}"
+            errors.append(field_error(f"{pointer}/{i}/id", detail))
+        seen.add(item.id)
+    return errors
+
+
+def _refs(findings: Sequence[FindingIn]) -> Errors:
+    seen: set[str] = set()
+    errors = []
+    for i, item in enumerate(findings):
+        if item.ref is None:
+            continue
+        if item.ref in seen:
+            errors.append(field_error(f"/findings/{i}/ref", "this ref is listed twice"))
+        seen.add(item.ref)
+    return errors
+
+
+def _citations(assessment: Assessment, lists: ChildLists) -> Errors:
+    """Each driver cites findings of the resulting assessment, each of them once."""
+    # A finding is known by its place in the sent list (new ones have no id yet), or by its id
+    # when the findings are left as they are.
+    by_id: dict[uuid.UUID, object]
+    by_ref: dict[str, object] = {}
+    if lists.findings is not None:
+        by_id = {item.id: i for i, item in enumerate(lists.findings) if item.id}
+        by_ref = {item.ref: i for i, item in enumerate(lists.findings) if item.ref}
+    else:
+        by_id = {finding.id: finding.id for finding in assessment.findings}
+    cited: Iterable[tuple[Sequence[uuid.UUID], Sequence[str]]] = (
+        [(item.finding_ids, item.finding_refs) for item in lists.drivers]
+        if lists.drivers is not None
+        else [(driver.finding_ids, []) for driver in assessment.drivers]
+    )
+    errors: Errors = []
+    for i, (finding_ids, finding_refs) in enumerate(cited):
+        seen: set[object] = set()
+        errors += _cited(f"/drivers/{i}/finding_ids", finding_ids, by_id, seen, _NO_ID)
+        errors += _cited(f"/drivers/{i}/finding_refs", finding_refs, by_ref, seen, _NO_REF)
+    return errors
+
+
+_NO_ID = "no finding with this id in the assessment"
+_NO_REF = "no finding with this ref in this request"
+
+
+def _cited(
+    pointer: str, keys: Sequence[Any], findings: dict[Any, object], seen: set[object], missing: str
+) -> Errors:
+    errors = []
+    for j, key in enumerate(keys):
+        finding = findings.get(key)
+        if finding is None:
+            errors.append(field_error(f"{pointer}/{j}", missing))
+        elif finding in seen:
+            errors.append(field_error(f"{pointer}/{j}", "this finding is cited twice"))
+        seen.add(finding)
     return errors
 
 
@@ -86,21 +137,26 @@ def apply(session: Session, assessment: Assessment, lists: ChildLists) -> None:
             lists.drivers,
             lambda id_: Driver(id=id_, clinic_id=clinic_id, finding_links=[]),
         )
-    cited: dict[Driver, list[uuid.UUID]] = {}
+    sent: dict[Driver, DriverIn] = {}
     if lists.drivers is not None:
-        sent = [item.finding_ids for item in lists.drivers]
-        cited = dict(zip(assessment.drivers, sent, strict=True))
+        sent = dict(zip(assessment.drivers, lists.drivers, strict=True))
     existing = {finding.id for finding in assessment.findings}
-    for driver, finding_ids in cited.items():
-        _link(driver, [id_ for id_ in finding_ids if id_ in existing])
+    for driver, item in sent.items():
+        _link(driver, [id_ for id_ in item.finding_ids if id_ in existing])
     session.flush()
+    refs: dict[str, uuid.UUID] = {}
     if lists.findings is not None:
         assessment.findings = _replace(
             assessment.findings, lists.findings, lambda id_: Finding(id=id_, clinic_id=clinic_id)
         )
         session.flush()
-    for driver, finding_ids in cited.items():
-        _link(driver, finding_ids)
+        refs = {
+            item.ref: finding.id
+            for item, finding in zip(lists.findings, assessment.findings, strict=True)
+            if item.ref
+        }
+    for driver, item in sent.items():
+        _link(driver, [*item.finding_ids, *(refs[ref] for ref in item.finding_refs)])
     session.flush()
 
 
@@ -112,14 +168,16 @@ def _replace(
     by_id = {child.id: child for child in current}
     result: list[Child] = []
     for position, item in enumerate(items):
-        child = by_id.get(item.id) if item.id else None
-        if child is None:
-            child = new(item.id or uuid.uuid4())
-        for name, value in item.model_dump(exclude={"id", "finding_ids"}).items():
+        # `check` has refused an id that is not one of `current`: a new child's is the server's.
+        child = by_id[item.id] if item.id else new(uuid.uuid4())
+        for name, value in item.model_dump(exclude=_NOT_COLUMNS).items():
             setattr(child, name, value)
         child.position = position
         result.append(child)
     return result
+
+
+_NOT_COLUMNS = {"id", "ref", "finding_ids", "finding_refs"}
 
 
 def _link(driver: Driver, finding_ids: Sequence[uuid.UUID]) -> None:

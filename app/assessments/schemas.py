@@ -34,10 +34,13 @@ MAX_FINDINGS = 100
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
+# Ids are the server's (docs/decisions/0004-child-ids.md): a client sends one only to keep an
+# existing item of the same assessment.
 ChildId = Annotated[
     uuid.UUID | None,
-    Field(description="Keep an existing item (PATCH) or choose the new item's id; else a new one."),
+    Field(description="An existing item's id, to keep it (PATCH); a new item gets a new id."),
 ]
+FindingRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
 class GoalIn(InputSchema):
@@ -57,6 +60,11 @@ class GoalIn(InputSchema):
 
 class FindingIn(InputSchema):
     id: ChildId = None
+    ref: FindingRef | None = Field(
+        default=None,
+        description="A name for the finding, unique in the request, for drivers to cite it "
+        "in `finding_refs` (a new finding has no id yet).",
+    )
     name: Name = Field(description="The test or measure.")
     measure_code: MeasureCode | None = None
     side: Side = Side.none
@@ -91,6 +99,11 @@ class DriverIn(InputSchema):
         default_factory=list,
         max_length=MAX_FINDINGS,
         description="Ids of the assessment's findings that support this driver.",
+    )
+    finding_refs: list[FindingRef] = Field(
+        default_factory=list,
+        max_length=MAX_FINDINGS,
+        description="The `ref` of findings in this request that support this driver.",
     )
     priority: int = Field(default=1, ge=1, le=1000, description="1 is the most important.")
 

@@ -32,8 +32,8 @@ from tests.builders import (
 )
 from tests.conftest import StatementCounter
 
-HAMSTRING = "11111111-1111-4111-8111-111111111111"
-SQUAT = "22222222-2222-4222-8222-222222222222"
+# Findings new in a request are named by a ref, which the request's drivers cite.
+HAMSTRING, SQUAT = "hamstring", "squat"
 
 
 def new_assessment(**overrides: Any) -> dict[str, Any]:
@@ -57,20 +57,20 @@ def new_assessment(**overrides: Any) -> dict[str, Any]:
         ],
         "findings": [
             {
-                "id": HAMSTRING,
+                "ref": HAMSTRING,
                 "name": "Isometric hamstring force",
                 "side": "left",
                 "value": 180,
                 "unit": "N",
                 "measure_code": "HAM_ISO",
             },
-            {"id": SQUAT, "name": "Single-leg squat", "side": "left", "result": "knee valgus"},
+            {"ref": SQUAT, "name": "Single-leg squat", "side": "left", "result": "knee valgus"},
         ],
         "drivers": [
             {
                 "kind": "capacity_deficit",
                 "description": "Hamstring strength deficit",
-                "finding_ids": [HAMSTRING, SQUAT],
+                "finding_refs": [HAMSTRING, SQUAT],
                 "priority": 1,
             },
         ],
@@ -112,8 +112,11 @@ def test_create_with_children_and_read_back(client: TestClient, session: Session
     assert body["assessed_at"].startswith("2026-11-02T09:30:00")
     assert [g["statement"] for g in body["goals"]] == ["Return to football", "Run 10 km"]
     assert body["goals"][1]["target_unit"] == "km"
-    assert [f["id"] for f in body["findings"]] == [HAMSTRING, SQUAT]
-    assert body["drivers"][0]["finding_ids"] == sorted([HAMSTRING, SQUAT])
+    assert [f["name"] for f in body["findings"]] == [
+        "Isometric hamstring force",
+        "Single-leg squat",
+    ]
+    assert body["drivers"][0]["finding_ids"] == sorted(f["id"] for f in body["findings"])
     assert body["amendment_count"] == 0
     assert body["last_amended_at"] is None
     read = client.get(created.headers["location"], headers=headers)
@@ -170,19 +173,25 @@ def _finding(**fields: Any) -> dict[str, Any]:
         (new_assessment(findings=[_finding(colour="red")], drivers=[]), "/findings/0/colour"),
         (
             new_assessment(
-                drivers=[
-                    {"kind": "other", "description": "x", "finding_ids": [SQUAT, str(uuid.uuid4())]}
-                ]
+                drivers=[{"kind": "other", "description": "x", "finding_refs": [SQUAT, "knee"]}]
             ),
-            "/drivers/0/finding_ids/1",
+            "/drivers/0/finding_refs/1",
         ),
         (
             new_assessment(
-                drivers=[{"kind": "other", "description": "x", "finding_ids": [SQUAT, SQUAT]}]
+                drivers=[{"kind": "other", "description": "x", "finding_refs": [SQUAT, SQUAT]}]
             ),
-            "/drivers/0/finding_ids/1",
+            "/drivers/0/finding_refs/1",
         ),
-        (new_assessment(findings=[_finding(id=SQUAT), _finding(id=SQUAT)]), "/findings/1/id"),
+        (
+            new_assessment(
+                drivers=[{"kind": "other", "description": "x", "finding_ids": [str(uuid.uuid4())]}]
+            ),
+            "/drivers/0/finding_ids/0",
+        ),
+        (new_assessment(findings=[_finding(ref=SQUAT), _finding(ref=SQUAT)]), "/findings/1/ref"),
+        (new_assessment(findings=[_finding(id=str(uuid.uuid4()))], drivers=[]), "/findings/0/id"),
+        (new_assessment(goals=[{"id": str(uuid.uuid4()), "statement": "Run"}]), "/goals/0/id"),
         (new_assessment(drivers=[{"kind": "laziness", "description": "x"}]), "/drivers/0/kind"),
         (
             new_assessment(drivers=[{"kind": "other", "description": "x", "priority": 0}]),
@@ -331,17 +340,19 @@ def test_patch_findings_and_driver_citations_check_the_resulting_assessment(
         f"/api/v1/patients/{patient.id}/assessments", json=new_assessment(), headers=headers
     ).json()
     url = f"/api/v1/assessments/{created['id']}"
-    only_squat = [f for f in created["findings"] if f["id"] == SQUAT]
+    squat = created["findings"][1]["id"]
+    only_squat = [f for f in created["findings"] if f["id"] == squat]
     cited = client.patch(url, json={"findings": only_squat}, headers=if_match(headers, 1))
     assert cited.status_code == 422
-    assert [e["pointer"] for e in cited.json()["errors"]] == ["/drivers/0/finding_ids/0"]
+    [error] = cited.json()["errors"]  # the driver's citation of the hamstring finding
+    assert error["pointer"].startswith("/drivers/0/finding_ids/")
     new_finding: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
+        "ref": "nordic",
         "name": "Nordic curl",
         "value": 2,
         "unit": "reps",
     }
-    driver = {**created["drivers"][0], "finding_ids": [SQUAT, new_finding["id"]]}
+    driver = {**created["drivers"][0], "finding_ids": [squat], "finding_refs": ["nordic"]}
     replaced = client.patch(
         url,
         json={"findings": [new_finding, *only_squat], "drivers": [driver]},
@@ -350,9 +361,11 @@ def test_patch_findings_and_driver_citations_check_the_resulting_assessment(
     assert replaced.status_code == 200, replaced.text
     assert replaced.headers["etag"] == '"2"'
     body = replaced.json()
-    assert [f["id"] for f in body["findings"]] == [new_finding["id"], SQUAT]
+    nordic = body["findings"][0]["id"]
+    assert [f["id"] for f in body["findings"]] == [nordic, squat]
+    assert nordic not in {f["id"] for f in created["findings"]}
     assert body["drivers"][0]["id"] == created["drivers"][0]["id"]
-    assert body["drivers"][0]["finding_ids"] == sorted([SQUAT, new_finding["id"]])
+    assert body["drivers"][0]["finding_ids"] == sorted([squat, nordic])
     assert client.get(url, headers=headers).json() == body
     assert session.scalar(select(func.count()).select_from(Finding)) == 2
     assert session.scalar(select(func.count()).select_from(DriverFinding)) == 2
@@ -361,15 +374,66 @@ def test_patch_findings_and_driver_citations_check_the_resulting_assessment(
     assert session.scalar(select(func.count()).select_from(DriverFinding)) == 0
 
 
-def test_a_child_id_used_elsewhere_is_a_conflict(client: TestClient, session: Session) -> None:
+def test_a_ref_names_a_finding_of_the_same_request_cited_once(
+    client: TestClient, session: Session
+) -> None:
     clinician = make_user(session)
-    other = make_full_assessment(session, clinician=make_user(session))
-    patient = make_patient(session, clinic=clinic_of(session, clinician))
-    taken = new_assessment(findings=[_finding(id=str(other.findings[0].id))], drivers=[])
-    response = client.post(
-        f"/api/v1/patients/{patient.id}/assessments", json=taken, headers=auth_headers(clinician)
+    assessment = make_full_assessment(session, clinician=clinician)
+    url = f"/api/v1/assessments/{assessment.id}"
+    headers = if_match(auth_headers(clinician), 1)
+    finding = {"id": str(assessment.findings[0].id), "ref": "squat", **_finding()}
+    driver = {"kind": "other", "description": "x", "finding_refs": ["squat"]}
+    no_findings_sent = client.patch(url, json={"drivers": [driver]}, headers=headers)
+    assert [e["pointer"] for e in no_findings_sent.json()["errors"]] == [
+        "/drivers/0/finding_refs/0"
+    ]
+    both = {**driver, "finding_ids": [finding["id"]]}
+    twice = client.patch(url, json={"findings": [finding], "drivers": [both]}, headers=headers)
+    assert twice.status_code == 422
+    [error] = twice.json()["errors"]
+    assert (error["pointer"], error["detail"]) == (
+        "/drivers/0/finding_refs/0",
+        "this finding is cited twice",
     )
-    assert response.status_code == 409
+    kept = client.patch(url, json={"findings": [finding], "drivers": [driver]}, headers=headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["drivers"][0]["finding_ids"] == [finding["id"]]
+
+
+CHILDREN: dict[str, dict[str, Any]] = {
+    "goals": {"statement": "Run 5 km"},
+    "findings": _finding(),
+    "drivers": {"kind": "other", "description": "Low sprint exposure"},
+}
+
+
+@pytest.mark.parametrize("write", ["create", "update"])
+@pytest.mark.parametrize("children", sorted(CHILDREN))
+def test_a_child_id_used_by_another_clinic_answers_like_a_fresh_one(
+    client: TestClient, session: Session, children: str, write: str
+) -> None:
+    """Ids of new children are the server's (docs/decisions/0004-child-ids.md): an id that is not
+    a child of this assessment is refused alike, whether or not another clinic uses it."""
+    clinician = make_user(session)
+    elsewhere = make_full_assessment(session, clinician=make_user(session))
+    taken = str(getattr(elsewhere, children)[0].id)
+    mine = make_full_assessment(session, clinician=clinician)
+    headers = auth_headers(clinician)
+    answers = []
+    for child_id in (taken, str(uuid.uuid4())):
+        lists = {"findings": [], "drivers": [], children: [{**CHILDREN[children], "id": child_id}]}
+        if write == "create":
+            url = f"/api/v1/patients/{mine.patient_id}/assessments"
+            response = client.post(url, json=new_assessment(**lists), headers=headers)
+        else:
+            url = f"/api/v1/assessments/{mine.id}"
+            response = client.patch(url, json=lists, headers=if_match(headers, 1))
+        answers.append(response)
+    assert answers[0].status_code == answers[1].status_code == 422, answers[0].text
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["type"].endswith("/invalid-input")
+    assert [e["pointer"] for e in answers[0].json()["errors"]] == [f"/{children}/0/id"]
+    assert session.scalar(select(func.count()).select_from(Assessment)) == 2
 
 
 def test_amending_a_final_assessment_keeps_the_earlier_version(
@@ -534,14 +598,14 @@ def test_reading_one_assessment_costs_the_same_however_many_children(
     patient = make_patient(session, clinic=clinic_of(session, clinician))
     many = new_assessment(
         goals=[{"statement": f"Goal {i}"} for i in range(8)],
-        findings=[_finding(id=str(uuid.uuid4()), name=f"Test {i}") for i in range(8)],
+        findings=[_finding(ref=f"test-{i}", name=f"Test {i}") for i in range(8)],
         drivers=[],
     )
     many["drivers"] = [
         {
             "kind": "other",
             "description": f"D{i}",
-            "finding_ids": [f["id"] for f in many["findings"]],
+            "finding_refs": [f["ref"] for f in many["findings"]],
         }
         for i in range(5)
     ]

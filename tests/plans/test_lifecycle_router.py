@@ -27,7 +27,7 @@ from tests.plans.plan_builders import (
 )
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-HOP_LEFT, HOP_RIGHT = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+HOP_LEFT, HOP_RIGHT = "hop-left", "hop-right"  # refs: the driver cites the new findings by them
 KNEE_ASSESSMENT = {
     "kind": "initial",
     "assessed_at": (NOW - timedelta(days=30)).isoformat(),
@@ -41,7 +41,7 @@ KNEE_ASSESSMENT = {
     "findings": [
         {"name": "PSFS", "measure_code": "psfs", "value": 4, "unit": "{score}"},
         {
-            "id": HOP_LEFT,
+            "ref": HOP_LEFT,
             "name": "Single-leg hop",
             "measure_code": "single_leg_hop",
             "side": "left",
@@ -49,7 +49,7 @@ KNEE_ASSESSMENT = {
             "unit": "cm",
         },
         {
-            "id": HOP_RIGHT,
+            "ref": HOP_RIGHT,
             "name": "Single-leg hop",
             "measure_code": "single_leg_hop",
             "side": "right",
@@ -61,7 +61,7 @@ KNEE_ASSESSMENT = {
         {
             "kind": "capacity_deficit",
             "description": "Left quadriceps and landing capacity deficit",
-            "finding_ids": [HOP_LEFT, HOP_RIGHT],
+            "finding_refs": [HOP_LEFT, HOP_RIGHT],
         }
     ],
 }
