@@ -6,7 +6,6 @@ count the request's bytes, and add no task or buffering to a request.
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,11 +32,21 @@ class SecurityHeadersMiddleware:
     `Cache-Control: no-store` goes on /api/v1 only (clinical data must not sit in a cache);
     health checks and the docs keep theirs. HTML outside /api/v1 (the Swagger UI at /docs,
     which needs its scripts) gets no Content-Security-Policy; every other response does.
+
+    The headers are encoded once, and each response's own are read in one pass: this runs on
+    every request.
     """
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.hsts = hsts
+        always = dict(ALWAYS, **({"Strict-Transport-Security": HSTS} if hsts else {}))
+        self._outside = _encoded(always)
+        self._inside = _encoded({**always, "Cache-Control": "no-store"})
+        self._csp = {
+            (False, False): STRICT_CSP.encode(),
+            (True, False): STRICT_CSP.encode(),
+            (True, True): API_HTML_CSP.encode(),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,23 +56,35 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self._add(MutableHeaders(scope=message), in_api=in_api)
+                self._add(message, in_api=in_api)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _add(self, headers: MutableHeaders, *, in_api: bool) -> None:
-        for name, value in ALWAYS.items():
-            headers.setdefault(name, value)
-        if self.hsts:
-            headers.setdefault("Strict-Transport-Security", HSTS)
-        if in_api:
-            headers.setdefault("Cache-Control", "no-store")
-        is_html = headers.get("content-type", "").startswith("text/html")
-        if not is_html:
-            headers.setdefault("Content-Security-Policy", STRICT_CSP)
-        elif in_api:
-            headers.setdefault("Content-Security-Policy", API_HTML_CSP)
+    def _add(self, message: Message, *, in_api: bool) -> None:
+        headers: list[tuple[bytes, bytes]] = message.setdefault("headers", [])
+        if not isinstance(headers, list):
+            headers = message["headers"] = list(headers)
+        present: set[bytes] = set()
+        content_type: bytes | None = None
+        for name, value in headers:
+            lowered = name.lower()
+            present.add(lowered)
+            if lowered == b"content-type" and content_type is None:
+                content_type = value
+        is_html = content_type is not None and content_type.startswith(b"text/html")
+        for name, value in self._inside if in_api else self._outside:
+            if name not in present:
+                headers.append((name, value))
+        csp = self._csp.get((in_api, is_html))
+        if csp is not None and b"content-security-policy" not in present:
+            headers.append((b"content-security-policy", csp))
+
+
+def _encoded(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    )
 
 
 class ContentTooLarge(AppError):
@@ -87,8 +108,12 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
+        length, chunked = _body_headers(scope)
+        if length is None and not chunked:
+            # HTTP/1.1: a request with neither header has no body (RFC 9112, 6.3).
+            await self.app(scope, receive, send)
+            return
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -125,3 +150,17 @@ class BodySizeLimitMiddleware:
             error.body(instance=scope["path"]), status_code=error.status, media_type=PROBLEM_JSON
         )
         await response(scope, receive, send)
+
+
+def _body_headers(scope: Scope) -> tuple[str | None, bool]:
+    """The request's Content-Length (None without one), and whether it has a
+    Transfer-Encoding: read from the raw headers, without building a Headers."""
+    length: str | None = None
+    chunked = False
+    for name, value in scope["headers"]:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            length = value.decode("latin-1")
+        elif lowered == b"transfer-encoding":
+            chunked = True
+    return length, chunked
