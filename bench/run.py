@@ -419,7 +419,7 @@ def prepared(kind: str, args: argparse.Namespace, workdir: Path) -> Iterator[Con
 def bench_database(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     with prepared(kind, args, workdir) as ctx:
         seeded = ctx.seeded
-        explained = explain.explain(ctx.url, seeded, ctx.tokens["clinician"])
+        explained = explain.explain(ctx.url, seeded)
         explain_text = explain.report(explained)
         rows: list[Row] = []
         for workers in args.workers:
