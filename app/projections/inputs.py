@@ -188,24 +188,24 @@ def _ids(keys: set[Key]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     return {clinic for clinic, _ in keys}, {key for _, key in keys}
 
 
-def _plans_of_prescriptions(session: Session, keys: set[Key]) -> set[Key]:
+def _parents(session: Session, keys: set[Key], model: Any, parent: str) -> set[Key]:
+    """What the `model` rows with those keys name in their `parent` column: one statement."""
     clinics, ids = _ids(keys)
+    column = getattr(model, parent)
     rows = session.execute(
-        select(Prescription.clinic_id, Prescription.plan_id).where(
-            Prescription.clinic_id.in_(clinics), Prescription.id.in_(ids)
+        select(model.clinic_id, column.label("parent")).where(
+            model.clinic_id.in_(clinics), model.id.in_(ids)
         )
     )
-    return {(row.clinic_id, row.plan_id) for row in rows}
+    return {(row.clinic_id, row.parent) for row in rows}
+
+
+def _plans_of_prescriptions(session: Session, keys: set[Key]) -> set[Key]:
+    return _parents(session, keys, Prescription, "plan_id")
 
 
 def _plans_of_sessions(session: Session, keys: set[Key]) -> set[Key]:
-    clinics, ids = _ids(keys)
-    rows = session.execute(
-        select(TreatmentSession.clinic_id, TreatmentSession.plan_id).where(
-            TreatmentSession.clinic_id.in_(clinics), TreatmentSession.id.in_(ids)
-        )
-    )
-    return {(row.clinic_id, row.plan_id) for row in rows}
+    return _parents(session, keys, TreatmentSession, "plan_id")
 
 
 def _plans_of_assessments(session: Session, keys: set[Key]) -> set[Key]:
@@ -224,13 +224,7 @@ def _plans_of_assessments(session: Session, keys: set[Key]) -> set[Key]:
 
 
 def _plans_of_drivers(session: Session, keys: set[Key]) -> set[Key]:
-    clinics, ids = _ids(keys)
-    rows = session.execute(
-        select(Driver.clinic_id, Driver.assessment_id).where(
-            Driver.clinic_id.in_(clinics), Driver.id.in_(ids)
-        )
-    )
-    return _plans_of_assessments(session, {(row.clinic_id, row.assessment_id) for row in rows})
+    return _plans_of_assessments(session, _parents(session, keys, Driver, "assessment_id"))
 
 
 def _plans_of_patients(session: Session, keys: set[Key]) -> set[Key]:

@@ -1,7 +1,7 @@
 """The criteria engine: is a measurable progression or discharge criterion met?
 
-Pure functions on plain values: no database, HTTP or clock. Semantics follow the project's
-clinical model (../shared/DOMAIN.md, "Semantics the rules share"):
+Pure functions on plain values: no database, HTTP or clock. The semantics the rules share,
+with their sources:
 
 - Limb symmetry index, LSI = involved / uninvolved x 100 (uninvolved / involved for measures where
   lower is better, such as a timed hop), from values observed within `pair_window_days` of each

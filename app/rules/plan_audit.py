@@ -1,7 +1,7 @@
 """The plan audit: the four ways rehabilitation fails, made visible as findings.
 
 Pure functions on plain facts; thresholds arrive as `AuditThresholds` (per clinic, with the
-defaults from ../shared/DOMAIN.md, "Audit defaults"). Each finding has a stable code, a
+clinical model's defaults below). Each finding has a stable code, a
 severity, a plain-language message and its evidence. A plan is due for reassessment while any
 critical finding holds; a finalised reassessment (`reassessed_at`) answers STALLED,
 NOT_PROGRESSING and NO_RECENT_MEASUREMENT: what came before it no longer counts for them.

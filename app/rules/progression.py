@@ -1,7 +1,7 @@
 """The progression engine: from a prescription and its logs, the next parameters.
 
 Pure functions on plain values; the thresholds arrive as `ProgressionRules` (data a clinic may
-change). Sources, as in ../shared/DOMAIN.md:
+change). Sources:
 - Pain-monitoring model (Silbernagel et al., AJSM 2007): pain during exercise 0-2 safe, 3-5
   acceptable, above 5 too much; pain must settle by next morning. Worse next morning, or above 5
   during: hold, and reduce when it recurs.

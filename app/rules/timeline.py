@@ -1,6 +1,6 @@
 """Timeline estimates and whether a stage is on time.
 
-Default estimates follow the clinic's practice guidance (../shared/DOMAIN.md): an acute injury
+Default estimates follow the clinic's practice guidance: an acute injury
 with a clear mechanical driver, 6-8 sessions; a chronic, multi-factor presentation, 12-20
 sessions over 3-5 months. They are a suggestion; the clinician sets the plan's own.
 """
